@@ -1,0 +1,1 @@
+"""CyberSpace web service."""

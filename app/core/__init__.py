@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing: errors, logging, metrics, database and Redis access."""

@@ -1,0 +1,71 @@
+"""The app factory: `create_app(settings)` wires routers, middleware, errors and resources."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.observability import RequestContextMiddleware
+from app.health.router import router as health_router
+from app.placements.router import router as placements_router
+from app.resources import open_resources
+from app.settings import Settings, get_settings
+
+log = logging.getLogger("cyberspace")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+    background_sync: bool = True,
+) -> FastAPI:
+    """Build the ASGI app.
+
+    Tests pass a `session_factory` bound to a rolled-back transaction and switch off
+    `background_sync` (it would share that one connection with the requests).
+    """
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = open_resources(settings, session_factory=session_factory)
+        app.state.resources = resources
+        try:
+            await resources.placement_sync.refresh()
+            log.info("placement index loaded", extra={"placements": len(resources.placement_sync.index)})
+        except Exception:
+            # Start anyway: /readyz says 503 until the follower below manages to load it.
+            log.warning("placement index not loaded at start; will retry", exc_info=True)
+        follower = (
+            asyncio.create_task(resources.placement_sync.run(), name="placement-sync")
+            if background_sync
+            else None
+        )
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
+            await resources.aclose()
+
+    app = FastAPI(
+        title="CyberSpace API",
+        version="0.1.0",
+        description="Location-based service: NFT geocaching, geofences, anchored spaces, "
+        "live proximity alerts.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(placements_router)
+    return app

@@ -1,0 +1,1 @@
+"""Placements: objects at real coordinates, and the nearby-discovery engine over them."""

@@ -1,0 +1,143 @@
+"""Placement domain logic: nearby discovery over the in-memory index, and creating placements."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.cursor import decode_cursor, encode_cursor
+from app.core.errors import InvalidInput
+from app.placements import queries
+from app.placements.index import PlacementIndex
+from app.placements.models import Placement, PlacementKind
+from app.placements.sync import PlacementIndexSync
+from geo.coords import LatLng, validate_lat_lng
+from geo.h3cells import cell_of
+from geo.nearest import After
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyLimits:
+    default_radius_m: float
+    max_radius_m: float
+    default_limit: int
+    max_limit: int
+
+
+class NearbyItem(TypedDict):
+    id: str
+    kind: str
+    title: str
+    lat: float
+    lng: float
+    altitude_m: float | None
+    distance_m: float
+    bearing_deg: float
+
+
+class NearbyPage(TypedDict):
+    items: list[NearbyItem]
+    count: int
+    next_cursor: str | None
+
+
+def parse_kinds(kinds: str | None) -> frozenset[str] | None:
+    if kinds is None or not kinds.strip():
+        return None
+    requested = frozenset(k.strip() for k in kinds.split(",") if k.strip())
+    unknown = sorted(requested - set(PlacementKind))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown kind(s): {', '.join(unknown)}",
+            details={"field": "kinds", "allowed": [k.value for k in PlacementKind]},
+        )
+    return requested
+
+
+def check_radius_and_limit(
+    limits: NearbyLimits, radius_m: float | None, limit: int | None
+) -> tuple[float, int]:
+    radius = limits.default_radius_m if radius_m is None else radius_m
+    if not (0 < radius <= limits.max_radius_m):
+        raise InvalidInput(
+            f"radius_m must be greater than 0 and at most {limits.max_radius_m:g}",
+            details={"field": "radius_m", "value": radius, "max": limits.max_radius_m},
+        )
+    size = limits.default_limit if limit is None else limit
+    if not (1 <= size <= limits.max_limit):
+        raise InvalidInput(
+            f"limit must be between 1 and {limits.max_limit}",
+            details={"field": "limit", "value": size, "max": limits.max_limit},
+        )
+    return radius, size
+
+
+def nearby_placements(
+    *,
+    index: PlacementIndex,
+    limits: NearbyLimits,
+    lat: float,
+    lng: float,
+    radius_m: float | None = None,
+    limit: int | None = None,
+    kinds: str | None = None,
+    cursor: str | None = None,
+) -> NearbyPage:
+    """Active placements within the radius, nearest first, with distance and bearing."""
+    point = validate_lat_lng(lat, lng)
+    radius, size = check_radius_and_limit(limits, radius_m, limit)
+    kind_set = parse_kinds(kinds)
+    # The cursor is bound to the query it came from.
+    query_key: list[Any] = [point.lat, point.lng, radius, sorted(kind_set or [])]
+    after = decode_cursor(cursor, query_key) if cursor else None
+
+    found = index.nearby(
+        point.lat, point.lng, radius_m=radius, limit=size, kinds=kind_set, after=after
+    )
+    items: list[NearbyItem] = [
+        {
+            "id": h.id,
+            "kind": h.kind,
+            "title": h.title,
+            "lat": h.lat,
+            "lng": h.lng,
+            "altitude_m": h.altitude_m,
+            "distance_m": round(h.distance_m, 3),
+            "bearing_deg": round(h.bearing_deg, 3) % 360.0,
+        }
+        for h in found.hits
+    ]
+    next_cursor = None
+    if found.has_more and found.hits:
+        last = found.hits[-1]
+        next_cursor = encode_cursor(After(last.distance_m, last.id), query_key)
+    return {"items": items, "count": len(items), "next_cursor": next_cursor}
+
+
+def new_placement(
+    *,
+    kind: PlacementKind,
+    title: str,
+    point: LatLng,
+    altitude_m: float | None = None,
+    placement_id: uuid.UUID | None = None,
+) -> Placement:
+    return Placement(
+        id=placement_id or uuid.uuid4(),
+        kind=kind.value,
+        title=title,
+        location=f"SRID=4326;POINT({point.lng!r} {point.lat!r})",
+        altitude_m=altitude_m,
+        h3_cell=cell_of(point.lat, point.lng),
+        active=True,
+    )
+
+
+async def create_placements(
+    *, session: AsyncSession, sync: PlacementIndexSync, placements: list[Placement]
+) -> None:
+    """Store placements, commit, and make them visible to every process's index."""
+    await queries.add_placements(session, placements)
+    await session.commit()
+    await sync.changed()

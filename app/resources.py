@@ -1,0 +1,59 @@
+"""Shared resources opened once per process (in the app's lifespan) and closed at shutdown."""
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.core.db import make_engine, make_session_factory
+from app.core.redis import make_redis
+from app.placements.index import PlacementIndex
+from app.placements.service import NearbyLimits
+from app.placements.sync import PlacementIndexSync
+from app.settings import Settings
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine | None
+    session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
+    placement_sync: PlacementIndexSync
+    nearby_limits: NearbyLimits
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+
+def open_resources(
+    settings: Settings, *, session_factory: async_sessionmaker[AsyncSession] | None = None
+) -> Resources:
+    """Build resources; tests pass a session factory bound to their own transaction."""
+    engine = None
+    if session_factory is None:
+        engine = make_engine(settings)
+        session_factory = make_session_factory(engine)
+    redis = make_redis(settings)
+    sync = PlacementIndexSync(
+        index=PlacementIndex(),
+        session_factory=session_factory,
+        redis=redis,
+        channel=settings.placement_channel,
+        poll_seconds=settings.placement_index_poll_seconds,
+    )
+    return Resources(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        redis=redis,
+        placement_sync=sync,
+        nearby_limits=NearbyLimits(
+            default_radius_m=settings.nearby_default_radius_m,
+            max_radius_m=settings.nearby_max_radius_m,
+            default_limit=settings.nearby_default_limit,
+            max_limit=settings.nearby_max_limit,
+        ),
+    )

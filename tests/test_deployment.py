@@ -1,0 +1,21 @@
+"""The deployment files stay valid for users who have Docker."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_docker_compose_config_is_valid() -> None:
+    binary = shutil.which("docker-compose")
+    assert binary, "docker-compose must be installed (scripts/install_test_tools.sh does it)"
+    result = subprocess.run(
+        [binary, "config", "-q"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert {"db", "redis", "app", "migrate"} <= set(services)
+    assert services["db"]["image"].startswith("postgis/postgis")

@@ -39,7 +39,9 @@ def create_app(
         app.state.resources = resources
         try:
             await resources.placement_sync.refresh()
-            log.info("placement index loaded", extra={"placements": len(resources.placement_sync.index)})
+            log.info(
+                "placement index loaded", extra={"placements": len(resources.placement_sync.index)}
+            )
         except Exception:
             # Start anyway: /readyz says 503 until the follower below manages to load it.
             log.warning("placement index not loaded at start; will retry", exc_info=True)

@@ -7,6 +7,7 @@ clearly in or clearly out, and geodesics are computed only for the few that can 
 answer. The result is identical to computing geodesics for every candidate.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,7 @@ def select_nearest(
     lng: float,
     lats: FloatArray,
     lngs: FloatArray,
-    keys: npt.NDArray[np.object_],
+    key_of: Callable[[int], str],
     *,
     radius_m: float,
     limit: int,
@@ -52,7 +53,8 @@ def select_nearest(
 ) -> Nearest:
     """The `limit` candidates nearest to (lat, lng) within `radius_m`, ordered by (distance, key).
 
-    `keys` break ties so that pages are stable; `after` resumes behind a previous page.
+    `key_of(position)` breaks ties so that pages are stable (it is called only for the few
+    candidates that can make the page); `after` resumes behind a previous page.
     """
     rel, slack = SPHERICAL_REL_ERROR, SPHERICAL_ABS_ERROR_M
     spherical = spherical_distances_m(lat, lng, lats, lngs)
@@ -79,10 +81,12 @@ def select_nearest(
 
     distances, bearings = distances_and_bearings(lat, lng, lats[candidates], lngs[candidates])
     ranked = sorted(
-        (float(d), str(keys[p]), i)
-        for i, (d, p) in enumerate(zip(distances, candidates, strict=True))
-        if d <= radius_m and (after is None or (d, str(keys[p])) > (after.distance_m, after.key))
+        (d, key_of(p), i)
+        for i, (d, p) in enumerate(zip(distances.tolist(), candidates.tolist(), strict=True))
+        if d <= radius_m
     )
+    if after is not None:
+        ranked = [r for r in ranked if (r[0], r[1]) > (after.distance_m, after.key)]
     page = ranked[:limit]
     chosen = np.fromiter((i for _, _, i in page), dtype=np.int64, count=len(page))
     return Nearest(

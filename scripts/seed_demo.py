@@ -68,7 +68,9 @@ async def seed(settings: Settings) -> int:
     wanted = demo_placements()
     async with session_factory() as session:
         existing = set(
-            (await session.scalars(select(Placement.id).where(Placement.id.in_([p.id for p in wanted]))))
+            await session.scalars(
+                select(Placement.id).where(Placement.id.in_([p.id for p in wanted]))
+            )
         )
         missing = [p for p in wanted if p.id not in existing]
         session.add_all(missing)

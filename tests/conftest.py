@@ -39,7 +39,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def admin_dsn(url: str) -> str:
     """A libpq DSN for the server's `postgres` database, from a SQLAlchemy URL."""
     u = make_url(url)
-    return f"host={u.host or '127.0.0.1'} port={u.port or 5432} user={u.username or 'postgres'} dbname=postgres"
+    host, port, user = u.host or "127.0.0.1", u.port or 5432, u.username or "postgres"
+    return f"host={host} port={port} user={user} dbname=postgres"
 
 
 def recreate_database(url: str) -> None:
@@ -75,9 +76,11 @@ def migrated_database() -> Iterator[str]:
     u = make_url(TEST_DATABASE_URL)
     dsn = f"host={u.host} port={u.port} user={u.username} dbname={u.database}"
     with psycopg.connect(dsn) as conn:
-        row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()
+        row = conn.execute(
+            "SELECT extversion FROM pg_extension WHERE extname = 'postgis'"
+        ).fetchone()
     assert row is not None, "PostGIS must be installed in the test database"
-    yield TEST_DATABASE_URL
+    return TEST_DATABASE_URL
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

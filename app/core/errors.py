@@ -9,9 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from app.core.responses import FastJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.responses import FastJSONResponse
 from geo.errors import GeoError
 
 

@@ -50,13 +50,9 @@ class _Columns:
         self.cells = self.cells[order]
         self.lats = np.fromiter((r.lat for r in rows), dtype=np.float64, count=n)[order]
         self.lngs = np.fromiter((r.lng for r in rows), dtype=np.float64, count=n)[order]
-        self.kinds = np.fromiter((KIND_CODES[r.kind] for r in rows), dtype=np.int8, count=n)[
-            order
-        ]
+        self.kinds = np.fromiter((KIND_CODES[r.kind] for r in rows), dtype=np.int8, count=n)[order]
         self.rows: npt.NDArray[np.object_] = np.empty(n, dtype=object)
         self.rows[:] = [rows[i] for i in order]
-        self.ids: npt.NDArray[np.object_] = np.empty(n, dtype=object)
-        self.ids[:] = [r.id for r in self.rows]
         self.alive = np.ones(n, dtype=bool)
 
     def __len__(self) -> int:
@@ -78,7 +74,7 @@ class PlacementIndex:
     def load(self, rows: Iterable[PlacementRow]) -> None:
         active = [r for r in rows if r.active]
         self._base = _Columns(active, sort=True)
-        self._base_position = {pid: i for i, pid in enumerate(self._base.ids)}
+        self._base_position = {row.id: i for i, row in enumerate(self._base.rows)}
         self._overlay.clear()
         self._overlay_columns = None
 
@@ -120,41 +116,50 @@ class PlacementIndex:
         if kinds is not None:
             keep &= np.isin(base.kinds[positions], [KIND_CODES[k] for k in kinds])
         positions = positions[keep]
+        lats, lngs = base.lats[positions], base.lngs[positions]
 
-        lats, lngs, ids, rows = (
-            base.lats[positions],
-            base.lngs[positions],
-            base.ids[positions],
-            base.rows[positions],
-        )
-        if self._overlay:
-            extra = self._overlay_view()
-            extra_keep = (
-                np.isin(extra.kinds, [KIND_CODES[k] for k in kinds])
+        # Overlay rows follow the base candidates; position >= len(positions) means overlay.
+        extra = self._overlay_view() if self._overlay else None
+        extra_positions = np.empty(0, dtype=np.int64)
+        if extra is not None:
+            extra_positions = (
+                np.flatnonzero(np.isin(extra.kinds, [KIND_CODES[k] for k in kinds]))
                 if kinds is not None
-                else np.ones(len(extra), dtype=bool)
+                else np.arange(len(extra))
             )
-            lats = np.concatenate([lats, extra.lats[extra_keep]])
-            lngs = np.concatenate([lngs, extra.lngs[extra_keep]])
-            ids = np.concatenate([ids, extra.ids[extra_keep]])
-            rows = np.concatenate([rows, extra.rows[extra_keep]])
+            lats = np.concatenate([lats, extra.lats[extra_positions]])
+            lngs = np.concatenate([lngs, extra.lngs[extra_positions]])
+        n_base = len(positions)
 
-        found = select_nearest(lat, lng, lats, lngs, ids, radius_m=radius_m, limit=limit, after=after)
+        def row_at(i: int) -> PlacementRow:
+            if i < n_base:
+                row: PlacementRow = base.rows[positions[i]]
+            else:
+                assert extra is not None
+                row = extra.rows[extra_positions[i - n_base]]
+            return row
+
+        found = select_nearest(
+            lat,
+            lng,
+            lats,
+            lngs,
+            lambda i: row_at(i).id,
+            radius_m=radius_m,
+            limit=limit,
+            after=after,
+        )
         hits = []
-        for position, distance, bearing in zip(
-            found.positions, found.distances_m, found.bearings_deg, strict=True
+        for i, distance, bearing in zip(
+            found.positions.tolist(),
+            found.distances_m.tolist(),
+            found.bearings_deg.tolist(),
+            strict=True,
         ):
-            row: PlacementRow = rows[position]
+            row = row_at(i)
             hits.append(
                 NearbyHit(
-                    row.id,
-                    row.kind,
-                    row.title,
-                    row.lat,
-                    row.lng,
-                    row.altitude_m,
-                    float(distance),
-                    float(bearing),
+                    row.id, row.kind, row.title, row.lat, row.lng, row.altitude_m, distance, bearing
                 )
             )
         return NearbyHits(hits, found.has_more)

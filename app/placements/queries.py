@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,7 +45,8 @@ async def placement_changes_since(
     result = await session.execute(_CHANGES_SINCE, {"low_xid": low_xid})
     rows: list[PlacementRow] = []
     next_low_xid = low_xid
-    for xmin, pid, kind, title, lat, lng, alt, cell, active in result:
+    records: list[tuple[Any, ...]] = [tuple(r) for r in result.all()]
+    for xmin, pid, kind, title, lat, lng, alt, cell, active in records:
         next_low_xid = xmin
         if pid is not None:
             rows.append(PlacementRow(pid, kind, title, lat, lng, alt, cell, active))

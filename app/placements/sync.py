@@ -84,7 +84,7 @@ class PlacementIndexSync:
                 await self._refresh_logged()
         finally:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _refresh_logged(self) -> None:
         try:

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from asgi_lifespan import LifespanManager
 
 from app.main import create_app
 from app.settings import Settings
@@ -32,9 +32,10 @@ async def test_readyz_is_503_when_a_dependency_is_down(
         else {"redis_url": "redis://127.0.0.1:1/0"}
     )
     app = create_app(test_settings.model_copy(update=overrides), background_sync=False)
-    async with LifespanManager(app), AsyncClient(
-        transport=ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+    ):
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
     assert ready.status_code == 503
@@ -55,17 +56,24 @@ async def test_metrics_count_requests_by_route(client: AsyncClient) -> None:
 async def test_request_id_is_echoed_and_logged(
     test_settings: Settings, capsys: pytest.CaptureFixture[str], app: FastAPI
 ) -> None:
-    logged = create_app(test_settings.model_copy(update={"log_level": "INFO"}), background_sync=False)
-    async with LifespanManager(logged), AsyncClient(
-        transport=ASGITransport(app=logged), base_url="http://test"
-    ) as client:
+    logged = create_app(
+        test_settings.model_copy(update={"log_level": "INFO"}), background_sync=False
+    )
+    async with (
+        LifespanManager(logged),
+        AsyncClient(transport=ASGITransport(app=logged), base_url="http://test") as client,
+    ):
         response = await client.get("/healthz", headers={"X-Request-ID": "req-abc-123"})
         generated = await client.get("/healthz")
     assert response.headers["x-request-id"] == "req-abc-123"
     assert len(generated.headers["x-request-id"]) == 32
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
     request_lines = [line for line in lines if line.get("message") == "request"]
     assert any(
-        line["request_id"] == "req-abc-123" and line["route"] == "/healthz" and line["status"] == 200
+        line["request_id"] == "req-abc-123"
+        and line["route"] == "/healthz"
+        and line["status"] == 200
         for line in request_lines
     )

@@ -13,9 +13,7 @@ MIGRATIONS_URL = str(make_url(TEST_DATABASE_URL).set(database="cyberspace_migrat
 def _tables(url: str) -> set[str]:
     u = make_url(url)
     with psycopg.connect(f"host={u.host} port={u.port} user={u.username} dbname={u.database}") as c:
-        rows = c.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-        ).fetchall()
+        rows = c.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
     return {r[0] for r in rows}
 
 

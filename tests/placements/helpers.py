@@ -43,7 +43,9 @@ def row_at(rng: random.Random, lat: float, lng: float) -> PlacementRow:
     )
 
 
-def edge_rows(rng: random.Random, lat: float, lng: float, radius_m: float, n: int) -> list[PlacementRow]:
+def edge_rows(
+    rng: random.Random, lat: float, lng: float, radius_m: float, n: int
+) -> list[PlacementRow]:
     """Points on, just inside and just outside the circle's edge."""
     rows = []
     for _ in range(n):

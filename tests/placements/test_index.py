@@ -45,7 +45,9 @@ def test_nearby_matches_brute_force(world: tuple[PlacementIndex, list]) -> None:
         assert [h.id for h in got.hits] == [pid for _, pid in expected[:limit]]
         for hit, (distance, _) in zip(got.hits, expected, strict=False):
             assert hit.distance_m == pytest.approx(distance, abs=1e-6)
-            assert hit.bearing_deg == pytest.approx(bearing_deg(lat, lng, hit.lat, hit.lng), abs=1e-6)
+            assert hit.bearing_deg == pytest.approx(
+                bearing_deg(lat, lng, hit.lat, hit.lng), abs=1e-6
+            )
             assert 0 <= hit.bearing_deg < 360
         assert got.has_more == (len(expected) > limit)
         checked += len(got.hits)

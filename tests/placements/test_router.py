@@ -83,13 +83,15 @@ async def test_nearby_item_carries_what_ar_needs(
     body = response.json()
     assert [i["title"] for i in body["items"]] == ["north", "east"]
     first, second = body["items"]
-    assert first["kind"] == "nft" and first["altitude_m"] == 530.5
+    assert first["kind"] == "nft"
+    assert first["altitude_m"] == 530.5
     assert first["distance_m"] == pytest.approx(100.0, abs=1e-3)
     assert first["bearing_deg"] == pytest.approx(0.0, abs=1e-3) or first["bearing_deg"] > 359.999
     assert second["distance_m"] == pytest.approx(200.0, abs=1e-3)
     assert second["bearing_deg"] == pytest.approx(90.0, abs=0.01)
     assert second["altitude_m"] is None
-    assert body["next_cursor"] is None and body["count"] == 2
+    assert body["next_cursor"] is None
+    assert body["count"] == 2
 
     only_spaces = await client.get(
         "/api/nearby", params={"lat": 48.1371, "lng": 11.5754, "kinds": "space,portal"}
@@ -109,7 +111,9 @@ async def test_cursor_pages_through_everything(
     ids: list[str] = []
     cursor = None
     for _ in range(100):
-        response = await client.get("/api/nearby", params={**params, **({"cursor": cursor} if cursor else {})})
+        response = await client.get(
+            "/api/nearby", params={**params, **({"cursor": cursor} if cursor else {})}
+        )
         body = response.json()
         ids += [i["id"] for i in body["items"]]
         cursor = body["next_cursor"]

@@ -57,9 +57,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_placements"),
     )
-    op.create_index(
-        "ix_placements_location", "placements", ["location"], postgresql_using="gist"
-    )
+    op.create_index("ix_placements_location", "placements", ["location"], postgresql_using="gist")
     op.create_index("ix_placements_h3_cell", "placements", ["h3_cell"])
     op.create_index("ix_placements_change_xid", "placements", ["change_xid"])
     op.execute(

@@ -6,6 +6,7 @@ becomes a handful of `BETWEEN lo AND hi` range scans.
 """
 
 import math
+import numbers
 
 import h3.api.basic_int as h3
 import numpy as np
@@ -89,7 +90,7 @@ def cells_of(lats: FloatArray, lngs: FloatArray, res: int = INDEX_RESOLUTION) ->
 
 def _check_radius(radius_m: float) -> float:
     if isinstance(radius_m, bool) or not (
-        isinstance(radius_m, int | float) and math.isfinite(radius_m) and radius_m >= 0
+        isinstance(radius_m, numbers.Real) and math.isfinite(radius_m) and radius_m >= 0
     ):
         raise InvalidGeometry(
             "radius must be a finite number of metres >= 0",
@@ -108,7 +109,7 @@ def resolution_for_radius(radius_m: float) -> int:
 
 
 def _min_edge_m(cell: int) -> float:
-    return min(h3.edge_length(e, unit="m") for e in h3.origin_to_directed_edges(cell))
+    return float(min(h3.edge_length(e, unit="m") for e in h3.origin_to_directed_edges(cell)))
 
 
 def disk_k_for_radius(cell: int, radius_m: float) -> int:

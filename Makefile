@@ -32,6 +32,8 @@ seed: migrate
 run: seed
 	@echo "CyberSpace on http://$(HOST):$(PORT)  (API docs: /docs, health: /healthz, metrics: /metrics)"
 	@echo "Try: curl 'http://$(HOST):$(PORT)/api/nearby?lat=48.1371&lng=11.5754&radius_m=500'"
+	@echo "Demo logins (README, section Authentication, shows how to use them):"
+	@echo "$$($(PY) -m scripts.seed_demo --credentials)"
 	$(VENV)/bin/uvicorn app.asgi:app --host $(HOST) --port $(PORT) --no-access-log
 
 lint: venv

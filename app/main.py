@@ -8,6 +8,11 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.apps.router import router as apps_router
+from app.auth.errors import RateLimited
+from app.auth.rate_limit import rate_limited_handler
+from app.auth.router import router as auth_router
+from app.auth.router import wellknown_router
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
@@ -15,6 +20,7 @@ from app.health.router import router as health_router
 from app.placements.router import router as placements_router
 from app.resources import open_resources
 from app.settings import Settings, get_settings
+from app.users.router import router as users_router
 
 log = logging.getLogger("cyberspace")
 
@@ -68,6 +74,11 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    app.add_exception_handler(RateLimited, rate_limited_handler)  # adds Retry-After
     app.include_router(health_router)
     app.include_router(placements_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
+    app.include_router(apps_router)
+    app.include_router(wellknown_router)
     return app

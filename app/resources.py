@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.auth.context import AuthContext, make_auth_context
 from app.core.db import make_engine, make_session_factory
 from app.core.redis import make_redis
 from app.placements.index import PlacementIndex
@@ -21,6 +22,7 @@ class Resources:
     redis: Redis
     placement_sync: PlacementIndexSync
     nearby_limits: NearbyLimits
+    auth: AuthContext
 
     async def aclose(self) -> None:
         await self.redis.aclose()
@@ -56,4 +58,5 @@ def open_resources(
             default_limit=settings.nearby_default_limit,
             max_limit=settings.nearby_max_limit,
         ),
+        auth=make_auth_context(settings, redis=redis, session_factory=session_factory),
     )

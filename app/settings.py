@@ -1,10 +1,24 @@
 """Runtime configuration, read from environment variables (and an optional `.env`)."""
 
+import logging
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets. `_enforce_non_default_secrets` refuses them in production (the
+# FastAPI full-stack template's rule): a leaked dev default must never sign real tokens.
+DEV_JWT_KID = "dev-1"
+DEV_JWT_PRIVATE_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgXJK5g8/9+cGxQTQ2
+fubuFuwfSA0HSG4Uu3vwtFMy2/WhRANCAATZQcc73mRgUbx4J4aHQ5cjXEJ8geYm
+CCm0PMk9DtbX0RZl3RzlymuxlNkG20bMXASO7DIIdpI0HsPLM9c7JNkz
+-----END PRIVATE KEY-----
+"""
+# The demo seed refuses to run in production, so its passwords are not checked here.
+DEV_DEMO_PLAYER_PASSWORD = "player-one-demo"  # noqa: S105
+DEV_DEMO_ORGANIZER_PASSWORD = "organizer-demo"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -35,6 +49,101 @@ class Settings(BaseSettings):
     @property
     def placement_channel(self) -> str:
         return f"{self.redis_channel_prefix}:placements:changed"
+
+    # --- Identity and access (issue 3) ---------------------------------------------------
+    # Access tokens are ES256 JWTs: asymmetric, so the public keys can be published as a
+    # JWKS for other services (and issue 6's passes) without sharing a signing secret.
+    # `jwt_keys` maps kid -> PEM key; `jwt_current_kid` signs, the others only verify (a
+    # public PEM is enough for those). Rotate: add a new key, switch the kid, drop the old
+    # one after `access_token_seconds`.
+    jwt_issuer: str = "cyberspace"
+    jwt_audience: str = "cyberspace-api"
+    jwt_current_kid: str = DEV_JWT_KID
+    jwt_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {DEV_JWT_KID: SecretStr(DEV_JWT_PRIVATE_KEY)}
+    )
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    access_token_seconds: int = Field(default=600, ge=30, le=3600)
+    app_token_seconds: int = Field(default=3600, ge=30, le=86400)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+
+    # argon2id cost: OWASP's recommended m=19 MiB, t=2, p=1 (~30 ms a verify on the 2-core
+    # target; argon2-cffi's RFC 9106 defaults took ~200-280 ms there, so a login burst within
+    # the rate limits could saturate the CPU). Raising them later upgrades hashes at login.
+    password_time_cost: int = Field(default=2, ge=1)
+    password_memory_kib: int = Field(default=19456, ge=1024)
+    password_parallelism: int = Field(default=1, ge=1)
+
+    # Abuse limits on the auth endpoints (fixed windows in Redis).
+    auth_ip_limit: int = Field(default=30, ge=1, description="auth requests per IP per window")
+    auth_ip_window_seconds: int = Field(default=60, ge=1)
+    # Cross-IP attempts on one account from IPs it has never logged in from.
+    auth_account_limit: int = Field(default=20, ge=1)
+    auth_account_window_seconds: int = Field(default=900, ge=1)
+    # Failures on one account from one IP before that pair is locked out; the lock doubles
+    # with each repeat up to the cap, and never touches other IPs.
+    login_failures_before_lockout: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    lockout_base_seconds: int = Field(default=30, ge=1)
+    lockout_max_seconds: int = Field(default=900, ge=1)
+    known_ip_days: int = Field(default=30, ge=1)
+
+    # Sign-In With Ethereum: the domain and chain a message must name.
+    siwe_domain: str = "127.0.0.1:8000"
+    siwe_uri: str = "http://127.0.0.1:8000"
+    siwe_chain_id: int = Field(default=1, ge=1)
+    siwe_nonce_seconds: int = Field(default=300, ge=10, le=3600)
+
+    # Demo accounts created by scripts/seed_demo.py.
+    demo_player_password: SecretStr = SecretStr(DEV_DEMO_PLAYER_PASSWORD)
+    demo_organizer_password: SecretStr = SecretStr(DEV_DEMO_ORGANIZER_PASSWORD)
+
+    @property
+    def auth_key_prefix(self) -> str:
+        return f"{self.redis_channel_prefix}:auth"
+
+    @model_validator(mode="after")
+    def _enforce_non_default_secrets(self) -> Self:
+        defaults = {
+            "JWT_KEYS": any(
+                v.get_secret_value() == DEV_JWT_PRIVATE_KEY for v in self.jwt_keys.values()
+            ),
+        }
+        in_use = sorted(name for name, is_default in defaults.items() if is_default)
+        if self.jwt_current_kid not in self.jwt_keys:
+            raise ValueError(f"JWT_CURRENT_KID {self.jwt_current_kid!r} is not in JWT_KEYS")
+        if in_use and self.environment == "production":
+            raise ValueError(f"Set these to non-default values in production: {', '.join(in_use)}")
+        if in_use and self.environment == "development":
+            logging.getLogger("cyberspace.settings").warning(
+                "development defaults in use for %s", ", ".join(in_use)
+            )
+        return self
+
+    # Chain (issue 4): app.chain reads these. An empty WEB3_RPC_URL runs an embedded eth-tester
+    # (py-evm) chain in the process, where the contracts are deployed at start; otherwise a
+    # JSON-RPC node (Polygon, Ethereum): CHAIN_ID must be that network's id (checked on
+    # connect) and NFT721_ADDRESS / NFT1155_ADDRESS name the deployed contracts.
+    web3_rpc_url: str = Field(default="", repr=False)  # hosted node URLs often embed an API key
+    chain_id: int = Field(default=131_277_322_940_537, ge=1)  # eth-tester's fixed chain id
+    # The service wallet that mints and transfers. The default is eth-tester's first funded
+    # account (private key 0x...01, public knowledge), so it is refused in production.
+    chain_service_private_key: SecretStr = SecretStr("0x" + "0" * 63 + "1")
+    nft721_address: str = ""
+    nft1155_address: str = ""
+    # Blocks a transfer must be buried under before the indexer trusts it. 0 suits the
+    # embedded chain, which mines a block only when it gets a transaction.
+    chain_confirmations: int = Field(default=0, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _enforce_chain_service_key(self) -> Self:
+        placeholder = type(self).model_fields["chain_service_private_key"].default
+        key = self.chain_service_private_key.get_secret_value()
+        if self.environment == "production" and key == placeholder.get_secret_value():
+            raise ValueError(
+                "Set CHAIN_SERVICE_PRIVATE_KEY to the service wallet's key in production"
+            )
+        return self
 
 
 @lru_cache

@@ -66,6 +66,10 @@ def test_settings() -> Settings:
         log_level="WARNING",
         redis_channel_prefix=f"cyberspace-test-{uuid.uuid4().hex[:8]}",
         placement_index_poll_seconds=0.5,
+        # Cheap argon2 so tests can log in often; production keeps the RFC 9106 defaults.
+        password_time_cost=1,
+        password_memory_kib=1024,
+        password_parallelism=1,
     )
 
 
@@ -128,7 +132,11 @@ async def app(
     session_factory: async_sessionmaker[AsyncSession],
     redis_client: Redis,
 ) -> AsyncIterator[FastAPI]:
-    application = create_app(test_settings, session_factory=session_factory, background_sync=False)
+    # A Redis key prefix per test, so rate limits and nonces never leak between tests.
+    settings = test_settings.model_copy(
+        update={"redis_channel_prefix": f"{test_settings.redis_channel_prefix}-{uuid.uuid4().hex}"}
+    )
+    application = create_app(settings, session_factory=session_factory, background_sync=False)
     async with LifespanManager(application):
         yield application
 

@@ -1,13 +1,20 @@
-"""HTTP routes for nearby discovery."""
+"""HTTP routes for nearby discovery (public) and placement writes (token required)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
+from app.core.db import SessionDep
 from app.core.responses import FastJSONResponse
 from app.placements import service
-from app.placements.dependencies import NearbyLimitsDep, PlacementIndexDep
-from app.placements.schemas import NearbyPageOut
+from app.placements.dependencies import (
+    NearbyLimitsDep,
+    OwnedPlacement,
+    PlacementIndexDep,
+    PlacementSyncDep,
+    PlacementWriter,
+)
+from app.placements.schemas import NearbyPageOut, PlacementIn, PlacementOut, PlacementPatch
 
 router = APIRouter(prefix="/api", tags=["nearby"])
 
@@ -44,3 +51,51 @@ async def nearby(
         cursor=cursor,
     )
     return FastJSONResponse(page)
+
+
+@router.post(
+    "/placements",
+    response_model=PlacementOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["placements"],
+    summary="Place an object; the caller owns it (scope placements:write for app tokens)",
+)
+async def create_placement(
+    body: PlacementIn, owner: PlacementWriter, session: SessionDep, sync: PlacementSyncDep
+) -> PlacementOut:
+    return await service.create_placement(
+        session=session,
+        sync=sync,
+        owner=owner,
+        kind=body.kind,
+        title=body.title,
+        lat=body.lat,
+        lng=body.lng,
+        altitude_m=body.altitude_m,
+    )
+
+
+@router.patch(
+    "/placements/{placement_id}",
+    response_model=PlacementOut,
+    tags=["placements"],
+    summary="Edit or move my placement (owner or admin; someone else's is a 403)",
+)
+async def update_placement(
+    body: PlacementPatch, placement: OwnedPlacement, session: SessionDep, sync: PlacementSyncDep
+) -> PlacementOut:
+    return await service.update_placement(
+        session=session, sync=sync, placement=placement, patch=body
+    )
+
+
+@router.delete(
+    "/placements/{placement_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["placements"],
+    summary="Withdraw my placement from discovery (owner or admin)",
+)
+async def withdraw_placement(
+    placement: OwnedPlacement, session: SessionDep, sync: PlacementSyncDep
+) -> None:
+    await service.withdraw_placement(session=session, sync=sync, placement=placement)

@@ -1,9 +1,11 @@
-"""Placement domain logic: nearby discovery over the in-memory index, and creating placements."""
+"""Placement domain logic: nearby discovery over the in-memory index, and owned writes."""
 
 import uuid
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cursor import decode_cursor, encode_cursor
@@ -11,7 +13,9 @@ from app.core.errors import InvalidInput
 from app.placements import queries
 from app.placements.index import PlacementIndex
 from app.placements.models import Placement, PlacementKind
+from app.placements.schemas import PlacementOut, PlacementPatch
 from app.placements.sync import PlacementIndexSync
+from app.users.models import User
 from geo.coords import LatLng, validate_lat_lng
 from geo.h3cells import cell_of
 from geo.nearest import After
@@ -115,6 +119,10 @@ def nearby_placements(
     return {"items": items, "count": len(items), "next_cursor": next_cursor}
 
 
+def _ewkt(point: LatLng) -> str:
+    return f"SRID=4326;POINT({point.lng!r} {point.lat!r})"
+
+
 def new_placement(
     *,
     kind: PlacementKind,
@@ -122,15 +130,17 @@ def new_placement(
     point: LatLng,
     altitude_m: float | None = None,
     placement_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
 ) -> Placement:
     return Placement(
         id=placement_id or uuid.uuid4(),
         kind=kind.value,
         title=title,
-        location=f"SRID=4326;POINT({point.lng!r} {point.lat!r})",
+        location=_ewkt(point),
         altitude_m=altitude_m,
         h3_cell=cell_of(point.lat, point.lng),
         active=True,
+        owner_id=owner_id,
     )
 
 
@@ -141,3 +151,81 @@ async def create_placements(
     await queries.add_placements(session, placements)
     await session.commit()
     await sync.changed()
+
+
+def placement_out(placement: Placement) -> PlacementOut:
+    point = to_shape(placement.location)
+    return PlacementOut(
+        id=placement.id,
+        kind=PlacementKind(placement.kind),
+        title=placement.title,
+        lat=point.y,
+        lng=point.x,
+        altitude_m=placement.altitude_m,
+        active=placement.active,
+        owner_id=placement.owner_id,
+        created_at=placement.created_at,
+        updated_at=placement.updated_at,
+    )
+
+
+async def _committed(
+    session: AsyncSession, sync: PlacementIndexSync, placement: Placement
+) -> PlacementOut:
+    await session.commit()
+    # Reload server-set columns (timestamps, the geography as WKB) before answering, and
+    # bring this process's index (and, through Redis, the others') up to date.
+    await session.refresh(placement)
+    await sync.changed()
+    return placement_out(placement)
+
+
+async def create_placement(
+    *,
+    session: AsyncSession,
+    sync: PlacementIndexSync,
+    owner: User,
+    kind: PlacementKind,
+    title: str,
+    lat: float,
+    lng: float,
+    altitude_m: float | None,
+) -> PlacementOut:
+    placement = new_placement(
+        kind=kind,
+        title=title,
+        point=validate_lat_lng(lat, lng),
+        altitude_m=altitude_m,
+        owner_id=owner.id,
+    )
+    await queries.add_placements(session, [placement])
+    return await _committed(session, sync, placement)
+
+
+async def update_placement(
+    *,
+    session: AsyncSession,
+    sync: PlacementIndexSync,
+    placement: Placement,
+    patch: PlacementPatch,
+) -> PlacementOut:
+    """Apply the fields sent. The caller has checked ownership (OwnedPlacement)."""
+    changes = patch.model_dump(exclude_unset=True)
+    if "title" in changes:
+        placement.title = changes["title"]
+    if "altitude_m" in changes:
+        placement.altitude_m = changes["altitude_m"]
+    if patch.lat is not None and patch.lng is not None:
+        point = validate_lat_lng(patch.lat, patch.lng)
+        placement.location = from_shape(Point(point.lng, point.lat), srid=4326)
+        placement.h3_cell = cell_of(point.lat, point.lng)
+    return await _committed(session, sync, placement)
+
+
+async def withdraw_placement(
+    *, session: AsyncSession, sync: PlacementIndexSync, placement: Placement
+) -> None:
+    """Withdraw (active = false): gone from discovery, kept for history. Idempotent."""
+    if placement.active:
+        placement.active = False
+        await _committed(session, sync, placement)

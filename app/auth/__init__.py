@@ -1,0 +1,1 @@
+"""Authentication and authorization: tokens, device sessions, SIWE, rate limits, permissions."""

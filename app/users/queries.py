@@ -1,0 +1,56 @@
+"""All SQL for users and wallets."""
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.users.models import User, Wallet
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    result = await session.scalars(
+        select(User).where(func.lower(User.username) == username.lower())
+    )
+    return result.first()
+
+
+async def taken_fields(
+    session: AsyncSession, *, username: str | None, email: str | None
+) -> list[str]:
+    """Which of username / email another account already has (case-insensitive)."""
+    taken = []
+    if username is not None and await session.scalar(
+        select(func.count()).where(func.lower(User.username) == username.lower())
+    ):
+        taken.append("username")
+    if email is not None and await session.scalar(
+        select(func.count()).where(func.lower(User.email) == email.lower())
+    ):
+        taken.append("email")
+    return taken
+
+
+async def add_user(session: AsyncSession, user: User) -> None:
+    session.add(user)
+    await session.flush()
+
+
+async def wallet_addresses(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(
+        select(Wallet.address).where(Wallet.user_id == user_id).order_by(Wallet.linked_at)
+    )
+    return list(rows)
+
+
+async def get_wallet(session: AsyncSession, address: str) -> Wallet | None:
+    return await session.get(Wallet, address.lower())
+
+
+async def add_wallet(session: AsyncSession, *, address: str, user_id: uuid.UUID) -> None:
+    session.add(Wallet(address=address.lower(), user_id=user_id))
+    await session.flush()

@@ -12,12 +12,16 @@ FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 cyberspace
 WORKDIR /srv
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
+# Dependencies from wheels; the project itself runs from /srv, beside contracts/artifacts.
+RUN pip install --no-cache-dir $(ls /wheels/*.whl | grep -v '/cyberspace-') && rm -rf /wheels
+COPY app ./app
+COPY geo ./geo
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY scripts ./scripts
+COPY contracts/artifacts ./contracts/artifacts
 USER cyberspace
-ENV PYTHONUNBUFFERED=1
+ENV PYTHONUNBUFFERED=1 PYTHONPATH=/srv
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.placements.queries import PlacementRow
-from geo.h3cells import circle_cover, cover_ranges
+from geo.circle_ranges import circle_ranges
 from geo.nearest import After, select_nearest
 
 KIND_CODES = {"nft": 0, "space": 1, "portal": 2, "marker": 3}
@@ -107,7 +107,7 @@ class PlacementIndex:
         after: After | None = None,
     ) -> NearbyHits:
         base = self._base
-        ranges = cover_ranges(circle_cover(lat, lng, radius_m))
+        ranges = circle_ranges(lat, lng, radius_m)
         starts = np.searchsorted(base.cells, ranges[:, 0], side="left")
         stops = np.searchsorted(base.cells, ranges[:, 1], side="right")
         spans = [np.arange(a, b) for a, b in zip(starts, stops, strict=True) if b > a]

@@ -9,8 +9,6 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.apps.router import router as apps_router
-from app.auth.errors import RateLimited
-from app.auth.rate_limit import rate_limited_handler
 from app.auth.router import router as auth_router
 from app.auth.router import wellknown_router
 from app.core.errors import install_error_handlers
@@ -74,7 +72,6 @@ def create_app(
     )
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
-    app.add_exception_handler(RateLimited, rate_limited_handler)  # adds Retry-After
     app.include_router(health_router)
     app.include_router(placements_router)
     app.include_router(auth_router)

@@ -40,10 +40,14 @@ class WalletAuthFailed(Unauthorized):
 
 
 class RateLimited(TooManyRequests):
-    """429 with `Retry-After`; app/main.py installs the handler that adds the header."""
+    """429 with `Retry-After` (RFC 6585)."""
 
     def __init__(
         self, message: str, *, retry_after: int, details: Mapping[str, Any] | None = None
     ) -> None:
         super().__init__(message, details={**(details or {}), "retry_after": retry_after})
         self.retry_after = max(1, retry_after)
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}

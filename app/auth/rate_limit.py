@@ -12,12 +12,9 @@ Lockout policy (the issue asks that an attacker cannot lock a victim out forever
 
 import hashlib
 
-from fastapi import Request
 from redis.asyncio import Redis
 
 from app.auth.errors import RateLimited
-from app.core.errors import error_body
-from app.core.responses import FastJSONResponse
 from app.settings import Settings
 
 
@@ -96,13 +93,3 @@ class RateLimiter:
             pipe.sadd(known_key, addr)
             pipe.expire(known_key, self._s.known_ip_days * 86400)
             await pipe.execute()
-
-
-async def rate_limited_handler(_: Request, exc: Exception) -> FastJSONResponse:
-    """Like the core DomainError handler, plus the Retry-After header (RFC 6585)."""
-    assert isinstance(exc, RateLimited)
-    return FastJSONResponse(
-        error_body(exc.code, exc.message, exc.details),
-        status_code=exc.status,
-        headers={"Retry-After": str(exc.retry_after)},
-    )

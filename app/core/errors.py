@@ -26,6 +26,11 @@ class DomainError(Exception):
         self.message = message
         self.details: dict[str, Any] = dict(details or {})
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Response headers the error carries (e.g. WWW-Authenticate, Retry-After)."""
+        return None
+
 
 class InvalidInput(DomainError):
     status = 422
@@ -35,6 +40,10 @@ class InvalidInput(DomainError):
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(DomainError):
@@ -78,9 +87,8 @@ _HTTP_CODES = {
 
 async def _domain_error(_: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     return FastJSONResponse(
-        error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
+        error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers
     )
 
 

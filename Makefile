@@ -30,6 +30,7 @@ seed: migrate
 	$(PY) -m scripts.seed_demo
 
 run: seed
+	bash scripts/prepare_run.sh
 	@echo "CyberSpace on http://$(HOST):$(PORT)  (API docs: /docs, health: /healthz, metrics: /metrics)"
 	@echo "Try: curl 'http://$(HOST):$(PORT)/api/nearby?lat=48.1371&lng=11.5754&radius_m=500'"
 	@echo "Demo logins (README, section Authentication, shows how to use them):"

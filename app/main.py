@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.apps.router import router as apps_router
 from app.auth.router import router as auth_router
 from app.auth.router import wellknown_router
+from app.core.components import Component
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
+from app.features import COMPONENT_BUILDERS, ROUTERS
 from app.health.router import router as health_router
 from app.placements.router import router as placements_router
 from app.resources import open_resources
@@ -49,18 +51,30 @@ def create_app(
         except Exception:
             # Start anyway: /readyz says 503 until the follower below manages to load it.
             log.warning("placement index not loaded at start; will retry", exc_info=True)
-        follower = (
-            asyncio.create_task(resources.placement_sync.run(), name="placement-sync")
-            if background_sync
-            else None
-        )
+        tasks: list[asyncio.Task[None]] = []
+        if background_sync:
+            tasks.append(asyncio.create_task(resources.placement_sync.run(), name="placement-sync"))
+        started: list[Component] = []
         try:
+            for build in COMPONENT_BUILDERS:
+                component = build(resources)
+                resources.components[type(component)] = component
+                await component.start()
+                started.append(component)
+                if background_sync:
+                    tasks.extend(asyncio.create_task(job) for job in component.background())
             yield
         finally:
-            if follower is not None:
-                follower.cancel()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await follower
+                    await task
+            for component in reversed(started):
+                try:
+                    await component.aclose()
+                except Exception:
+                    log.exception("component %s failed to close", type(component).__name__)
             await resources.aclose()
 
     app = FastAPI(
@@ -78,4 +92,6 @@ def create_app(
     app.include_router(users_router)
     app.include_router(apps_router)
     app.include_router(wellknown_router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -1,6 +1,7 @@
 """Shared resources opened once per process (in the app's lifespan) and closed at shutdown."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -13,6 +14,8 @@ from app.placements.service import NearbyLimits
 from app.placements.sync import PlacementIndexSync
 from app.settings import Settings
 
+ComponentT = TypeVar("ComponentT")
+
 
 @dataclass
 class Resources:
@@ -23,6 +26,14 @@ class Resources:
     placement_sync: PlacementIndexSync
     nearby_limits: NearbyLimits
     auth: AuthContext
+    # Feature components by class (see app/core/components.py), filled by the lifespan.
+    components: dict[type, Any] = field(default_factory=dict)
+
+    def component(self, kind: type[ComponentT]) -> ComponentT:
+        found = self.components.get(kind)
+        if found is None:
+            raise LookupError(f"component {kind.__name__} is not running in this process")
+        return found  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         await self.redis.aclose()

@@ -7,6 +7,19 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.challenges.settings import ChallengeSettings
+from app.claims.settings import ClaimsSettings
+from app.geofences.settings import GeofenceSettings
+from app.gql.settings import GraphqlSettings
+from app.locations.settings import LocationSettings
+from app.nfts.settings import NftSettings
+from app.portals.settings import PortalSettings
+from app.realtime.settings import RealtimeSettings
+from app.spaces.settings import SpaceSettings
+from app.trading.settings import TradingSettings
+from app.web.settings import WebSettings
+from app.webhooks.settings import WebhookSettings
+
 # Development-only secrets. `_enforce_non_default_secrets` refuses them in production (the
 # FastAPI full-stack template's rule): a leaked dev default must never sign real tokens.
 DEV_JWT_KID = "dev-1"
@@ -21,7 +34,21 @@ DEV_DEMO_PLAYER_PASSWORD = "player-one-demo"  # noqa: S105
 DEV_DEMO_ORGANIZER_PASSWORD = "organizer-demo"  # noqa: S105
 
 
-class Settings(BaseSettings):
+class Settings(
+    NftSettings,
+    ClaimsSettings,
+    TradingSettings,
+    GraphqlSettings,
+    GeofenceSettings,
+    LocationSettings,
+    ChallengeSettings,
+    WebhookSettings,
+    SpaceSettings,
+    PortalSettings,
+    RealtimeSettings,
+    WebSettings,
+    BaseSettings,
+):
     """Every knob the service reads. Names are the environment variable names, upper-cased."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")

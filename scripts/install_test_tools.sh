@@ -1,15 +1,8 @@
 #!/usr/bin/env bash
-# Tools the test suite needs beyond Python packages; installed with apt when missing.
+# Tools the test suite needs beyond Python packages. Each feature drops a script into
+# scripts/setup.d/ (run in name order); each installs what is missing and is quick otherwise.
 set -euo pipefail
-missing=()
-command -v docker-compose >/dev/null || missing+=(docker-compose)
-if ((${#missing[@]})); then
-  if command -v apt-get >/dev/null && [[ "$(id -u)" == "0" ]]; then
-    echo "[test-tools] installing ${missing[*]} with apt"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "[test-tools] missing ${missing[*]}: install them (apt-get install ${missing[*]})" >&2
-    exit 1
-  fi
-fi
+cd "$(dirname "$0")/.."
+for step in scripts/setup.d/*.sh; do
+  bash "$step"
+done

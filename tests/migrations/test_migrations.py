@@ -7,7 +7,8 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DATABASE_URL, alembic_config, recreate_database
 
-MIGRATIONS_URL = str(make_url(TEST_DATABASE_URL).set(database="cyberspace_migrations_test"))
+_TEST_DB = make_url(TEST_DATABASE_URL).database
+MIGRATIONS_URL = str(make_url(TEST_DATABASE_URL).set(database=f"{_TEST_DB}_migrations"))
 
 
 def _tables(url: str) -> set[str]:

@@ -1,0 +1,1 @@
+"""Challenges on geofences, progress, rewards and leaderboards (issue 5)."""

@@ -1,0 +1,5 @@
+"""HTTP routes of challenges."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

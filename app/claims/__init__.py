@@ -1,0 +1,1 @@
+"""Claiming placed NFTs with proof of presence (issue 4)."""

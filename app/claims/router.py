@@ -1,0 +1,5 @@
+"""HTTP routes of claims."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP routes of geofences."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP routes of gql."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

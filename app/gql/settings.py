@@ -1,0 +1,7 @@
+"""Settings of gql; mixed into app.settings.Settings (names are env var names)."""
+
+from pydantic_settings import BaseSettings
+
+
+class GraphqlSettings(BaseSettings):
+    pass

@@ -1,0 +1,1 @@
+"""Player location updates: plausibility, last position, transitions, event log (issue 5)."""

@@ -1,0 +1,5 @@
+"""HTTP routes of locations."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

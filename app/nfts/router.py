@@ -1,0 +1,5 @@
+"""HTTP routes of nfts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""NovaProtocol portals and signed passes (issue 6)."""

@@ -1,0 +1,5 @@
+"""HTTP routes of portals."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

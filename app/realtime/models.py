@@ -1,0 +1,5 @@
+"""ORM models of realtime."""
+
+from app.core.db import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,5 @@
+"""HTTP routes of realtime."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Spaces anchored to real places: members, invitations, assets (issue 6)."""

@@ -1,0 +1,5 @@
+"""HTTP routes of spaces."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

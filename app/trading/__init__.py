@@ -1,0 +1,1 @@
+"""Listings, offers and sales settled by the chain indexer (issue 4)."""

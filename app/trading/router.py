@@ -1,0 +1,5 @@
+"""HTTP routes of trading."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

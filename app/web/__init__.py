@@ -1,0 +1,1 @@
+"""The organizer console and player map pages (issue 7)."""

@@ -1,0 +1,5 @@
+"""HTTP routes of web."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Organizer webhooks: signed, retried, SSRF-guarded delivery (issue 5)."""

@@ -1,0 +1,5 @@
+"""HTTP routes of webhooks."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -6,7 +6,9 @@ the demo passwords are reset to the ones in settings). `--credentials` prints th
 """
 
 import asyncio
+import importlib
 import math
+import pkgutil
 import sys
 import uuid
 
@@ -148,12 +150,25 @@ async def seed(settings: Settings) -> tuple[int, int]:
             .values(owner_id=organizer_id)
         )
         await session.commit()
+        for line in await seed_features(session, settings):
+            print(f"[seed] {line}")
     await engine.dispose()
     if missing:
         redis = Redis.from_url(settings.redis_url)
         await redis.publish(settings.placement_channel, b"changed")
         await redis.aclose()
     return len(missing), users_added
+
+
+async def seed_features(session: AsyncSession, settings: Settings) -> list[str]:
+    """Run every `scripts/demo/<feature>.py` seeder (see scripts/demo/__init__.py)."""
+    import scripts.demo as demo_package
+
+    lines = []
+    for module_info in sorted(pkgutil.iter_modules(demo_package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"scripts.demo.{module_info.name}")
+        lines.append(await module.seed(session, settings))
+    return lines
 
 
 def main() -> None:

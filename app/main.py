@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.apps.router import router as apps_router
 from app.auth.router import router as auth_router
 from app.auth.router import wellknown_router
+from app.core.body_limit import BodyLimitMiddleware
 from app.core.components import Component
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -84,6 +85,8 @@ def create_app(
         "live proximity alerts.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    # Added last, so it runs first: even a refused body gets a request id and a log line.
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)

@@ -58,6 +58,10 @@ class Settings(
     redis_url: str = "redis://127.0.0.1:6379/0"
     db_pool_size: int = Field(default=10, ge=1, le=200)
 
+    # Largest request body accepted (413 beyond). Batches of location updates and detailed
+    # geofence polygons are the biggest legitimate bodies; 1 MiB covers them many times over.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -88,19 +88,25 @@ _HTTP_CODES = {
 async def _domain_error(_: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, DomainError)
     return FastJSONResponse(
-        error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers
+        error_body(exc.code, exc.message, _jsonable(exc.details)),
+        status_code=exc.status,
+        headers=exc.headers,
     )
 
 
 async def _geo_error(_: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, GeoError)
-    return FastJSONResponse(error_body(exc.code, exc.message, exc.details), status_code=422)
+    return FastJSONResponse(
+        error_body(exc.code, exc.message, _jsonable(exc.details)), status_code=422
+    )
 
 
 def _jsonable(value: Any) -> Any:
     # Validation contexts can hold exceptions or NaN; keep the body valid JSON.
     if isinstance(value, float) and value != value:
         return "NaN"
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return str(value)  # beyond what orjson encodes: echo it as text
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, list | tuple):

@@ -77,3 +77,12 @@ async def test_request_id_is_echoed_and_logged(
         and line["status"] == 200
         for line in request_lines
     )
+
+
+async def test_huge_integers_in_bad_input_are_echoed_not_crashed(client: AsyncClient) -> None:
+    # orjson cannot encode ints beyond 64 bits; the error body must still be produced (F1).
+    response = await client.get(
+        "/api/nearby", params={"lat": 0, "lng": 0, "limit": "99999999999999999999"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input"

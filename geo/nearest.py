@@ -50,45 +50,66 @@ def select_nearest(
     radius_m: float,
     limit: int,
     after: After | None = None,
+    spherical_m: FloatArray | None = None,
 ) -> Nearest:
     """The `limit` candidates nearest to (lat, lng) within `radius_m`, ordered by (distance, key).
 
     `key_of(position)` breaks ties so that pages are stable (it is called only for the few
     candidates that can make the page); `after` resumes behind a previous page.
+    `spherical_m`, when the caller already has them, are the candidates' great-circle
+    distances as `spherical_distances_m` computes them (within `SPHERICAL_ABS_ERROR_M`).
     """
     rel, slack = SPHERICAL_REL_ERROR, SPHERICAL_ABS_ERROR_M
-    spherical = spherical_distances_m(lat, lng, lats, lngs)
+    spherical = spherical_distances_m(lat, lng, lats, lngs) if spherical_m is None else spherical_m
     lower = spherical * (1.0 - rel) - slack
     upper = spherical * (1.0 + rel) + slack
 
     possible = lower <= radius_m
-    after_distance = after.distance_m if after is not None else -1.0
-    if after is not None:
-        possible &= upper >= after_distance
-    candidates = np.flatnonzero(possible)
-
     # Candidates certainly in the answer bound how far the (limit+1)-th result can be;
     # anything whose lower bound is beyond that cannot make this page.
+    if after is not None:
+        possible &= upper >= after.distance_m
+        certain = possible & (upper <= radius_m) & (lower > after.distance_m)
+    else:
+        certain = upper <= radius_m
     wanted = limit + 1
-    certain = candidates[(upper[candidates] <= radius_m) & (lower[candidates] > after_distance)]
-    if certain.size >= wanted:
+    if np.count_nonzero(certain) >= wanted:
         cutoff = np.partition(upper[certain], wanted - 1)[wanted - 1]
-        candidates = candidates[lower[candidates] <= cutoff]
+        possible &= lower <= cutoff
+    candidates = np.flatnonzero(possible)
 
     if candidates.size == 0:
         empty = np.empty(0)
         return Nearest(np.empty(0, dtype=np.int64), empty, empty, has_more=False)
 
     distances, bearings = distances_and_bearings(lat, lng, lats[candidates], lngs[candidates])
-    ranked = sorted(
-        (d, key_of(p), i)
-        for i, (d, p) in enumerate(zip(distances.tolist(), candidates.tolist(), strict=True))
-        if d <= radius_m
-    )
+    inside = distances <= radius_m
     if after is not None:
-        ranked = [r for r in ranked if (r[0], r[1]) > (after.distance_m, after.key)]
-    page = ranked[:limit]
-    chosen = np.fromiter((i for _, _, i in page), dtype=np.int64, count=len(page))
+        inside &= distances >= after.distance_m
+    within = np.flatnonzero(inside)
+    within = within[np.argsort(distances[within], kind="stable")]
+    ordered = distances[within]
+    # Keys order only equal distances (and the cursor's own distance); asking for them is
+    # the slow part (a Python call each), so it happens only where a tie makes it matter.
+    same = ordered[1:] == ordered[:-1]
+    at_cursor = ordered == after.distance_m if after is not None else None
+    ranked: list[int]
+    if same.any() or (at_cursor is not None and at_cursor.any()):
+        tied = np.zeros(ordered.size, dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        if at_cursor is not None:
+            tied |= at_cursor
+        keyed = sorted(
+            (d, key_of(int(candidates[i])) if t else "", i)
+            for d, i, t in zip(ordered.tolist(), within.tolist(), tied.tolist(), strict=True)
+        )
+        if after is not None:
+            keyed = [r for r in keyed if (r[0], r[1]) > (after.distance_m, after.key)]
+        ranked = [i for _, _, i in keyed]
+    else:
+        ranked = within.tolist()
+    chosen = np.array(ranked[:limit], dtype=np.int64)
     return Nearest(
         positions=candidates[chosen],
         distances_m=distances[chosen],

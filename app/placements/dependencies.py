@@ -6,30 +6,18 @@ from fastapi import Depends, Request
 
 from app.auth.dependencies import owned, require_scope
 from app.placements import queries
-from app.placements.index import PlacementIndex
 from app.placements.models import Placement
-from app.placements.service import NearbyLimits
 from app.placements.sync import PlacementIndexSync
 from app.users.models import User
 
 
-def get_placement_sync(request: Request) -> PlacementIndexSync:
+async def get_placement_sync(request: Request) -> PlacementIndexSync:
+    # async: a plain `def` dependency costs a thread-pool hop on every request.
     sync: PlacementIndexSync = request.app.state.resources.placement_sync
     return sync
 
 
-def get_placement_index(request: Request) -> PlacementIndex:
-    return get_placement_sync(request).index
-
-
-def get_nearby_limits(request: Request) -> NearbyLimits:
-    limits: NearbyLimits = request.app.state.resources.nearby_limits
-    return limits
-
-
-PlacementIndexDep = Annotated[PlacementIndex, Depends(get_placement_index)]
 PlacementSyncDep = Annotated[PlacementIndexSync, Depends(get_placement_sync)]
-NearbyLimitsDep = Annotated[NearbyLimits, Depends(get_nearby_limits)]
 
 
 # Writes act for a user token's user, or an app token's owner when it holds the scope.

@@ -1,54 +1,85 @@
 """HTTP routes for nearby discovery (public) and placement writes (token required)."""
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.core.db import SessionDep
 from app.core.responses import FastJSONResponse
 from app.placements import service
 from app.placements.dependencies import (
-    NearbyLimitsDep,
     OwnedPlacement,
-    PlacementIndexDep,
     PlacementSyncDep,
     PlacementWriter,
 )
-from app.placements.schemas import NearbyPageOut, PlacementIn, PlacementOut, PlacementPatch
+from app.placements.schemas import (
+    NearbyPageOut,
+    NearbyQuery,
+    PlacementIn,
+    PlacementOut,
+    PlacementPatch,
+)
 
 router = APIRouter(prefix="/api", tags=["nearby"])
 
 
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI query parameters for a model the endpoint validates itself."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, field in schema["properties"].items():
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": field}
+        if "description" in field:
+            parameter["description"] = field["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def _nearby_query(request: Request) -> NearbyQuery:
+    try:
+        return NearbyQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        # The same errors FastAPI would report for declared query parameters.
+        raise RequestValidationError(
+            [
+                {
+                    **error,
+                    "loc": ("query", *error["loc"]),
+                    "input": None if error["type"] == "missing" else error["input"],
+                }
+                for error in exc.errors(include_url=False)
+            ]
+        ) from None
+
+
 @router.get(
     "/nearby",
+    # No response_class: FastAPI documents a custom one's body as a string; the handler
+    # returns a FastJSONResponse itself.
     response_model=NearbyPageOut,
-    response_class=FastJSONResponse,
     summary="Objects near a point, nearest first, with distance and bearing for AR views",
+    openapi_extra={"parameters": _query_parameters(NearbyQuery)},
+    responses={422: {"description": "Invalid query parameters (the standard error body)"}},
 )
-async def nearby(
-    index: PlacementIndexDep,
-    limits: NearbyLimitsDep,
-    lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
-    lng: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
-    radius_m: Annotated[
-        float | None, Query(gt=0, allow_inf_nan=False, description="Default 500, max 50000")
-    ] = None,
-    limit: Annotated[int | None, Query(ge=1, description="Default 50, max 200")] = None,
-    kinds: Annotated[
-        str | None, Query(description="Comma-separated: nft, space, portal, marker")
-    ] = None,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> FastJSONResponse:
-    # Returning the response directly skips re-validating a page we built ourselves.
+async def nearby(request: Request) -> FastJSONResponse:
+    # The hot path, kept lean on purpose (it measured 2x faster than declared parameters and
+    # Depends): one model validates the whole query string, resources come straight off the
+    # app state (a sync Depends costs a thread-pool hop per request), and the page is
+    # returned as built, without a response-model round trip.
+    query = _nearby_query(request)
+    resources = request.app.state.resources
     page = service.nearby_placements(
-        index=index,
-        limits=limits,
-        lat=lat,
-        lng=lng,
-        radius_m=radius_m,
-        limit=limit,
-        kinds=kinds,
-        cursor=cursor,
+        index=resources.placement_sync.index,
+        limits=resources.nearby_limits,
+        lat=query.lat,
+        lng=query.lng,
+        radius_m=query.radius_m,
+        limit=query.limit,
+        kinds=query.kinds,
+        cursor=query.cursor,
     )
     return FastJSONResponse(page)
 

@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+import numpy as np
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,18 +100,25 @@ def nearby_placements(
     found = index.nearby(
         point.lat, point.lng, radius_m=radius, limit=size, kinds=kind_set, after=after
     )
+    hits = found.hits
+    # Millimetres and thousandths of a degree, rounded for the whole page in one numpy call
+    # each (Python's round() per value was a fifth of the endpoint's own time).
+    distances = np.round(found.distances_m, 3).tolist()
+    bearings = (np.round(found.bearings_deg, 3) % 360.0).tolist()
     items: list[NearbyItem] = [
         {
-            "id": h.id,
-            "kind": h.kind,
-            "title": h.title,
-            "lat": h.lat,
-            "lng": h.lng,
-            "altitude_m": h.altitude_m,
-            "distance_m": round(h.distance_m, 3),
-            "bearing_deg": round(h.bearing_deg, 3) % 360.0,
+            "id": pid,
+            "kind": kind,
+            "title": title,
+            "lat": hit_lat,
+            "lng": hit_lng,
+            "altitude_m": altitude,
+            "distance_m": distance,
+            "bearing_deg": bearing,
         }
-        for h in found.hits
+        for (pid, kind, title, hit_lat, hit_lng, altitude, _, _), distance, bearing in zip(
+            hits, distances, bearings, strict=True
+        )
     ]
     next_cursor = None
     if found.has_more and found.hits:

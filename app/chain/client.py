@@ -207,6 +207,20 @@ class ChainClient:
     ) -> TxResult:
         return await self._run(self.node.transfer_1155_batch, to, token_ids, amounts, signer=signer)
 
+    async def set_approval_for_all(
+        self, operator: str, approved: bool, *, standard: Standard, signer: LocalAccount
+    ) -> TxResult:
+        return await self._run(self.node.set_approval_for_all, operator, approved, standard, signer)
+
+    async def is_approved_for_all(self, owner: str, operator: str, *, standard: Standard) -> bool:
+        return await self._run(self.node.is_approved_for_all, owner, operator, standard)
+
+    async def transfer_from(
+        self, from_addr: str, to: str, token_id: int, *, standard: Standard, amount: int = 1
+    ) -> TxResult:
+        """Service-signed move from `from_addr` (itself, or an owner that approved it)."""
+        return await self._run(self.node.transfer_from, from_addr, to, token_id, amount, standard)
+
     async def wait_for_receipt(
         self, tx_hash: str, *, wait_seconds: float | None = None
     ) -> TxResult:

@@ -232,6 +232,34 @@ class ChainNode:
         )
         return self._send(sender, call)
 
+    def set_approval_for_all(
+        self, operator: str, approved: bool, standard: Standard, signer: LocalAccount
+    ) -> TxResult:
+        """`signer` lets `operator` (usually the service wallet) move all its tokens."""
+        erc721, erc1155 = self._contracts()
+        contract = erc721 if standard is Standard.ERC721 else erc1155
+        call = contract.functions.setApprovalForAll(checksum(operator), approved)
+        return self._send(signer, call)
+
+    def is_approved_for_all(self, owner: str, operator: str, standard: Standard) -> bool:
+        erc721, erc1155 = self._contracts()
+        contract = erc721 if standard is Standard.ERC721 else erc1155
+        fn = contract.functions.isApprovedForAll(checksum(owner), checksum(operator))
+        return bool(self._call(lambda: fn.call()))
+
+    def transfer_from(
+        self, from_addr: str, to: str, token_id: int, amount: int, standard: Standard
+    ) -> TxResult:
+        """The service wallet moves a token it holds, or one it is an approved operator for."""
+        erc721, erc1155 = self._contracts()
+        if standard is Standard.ERC721:
+            call = erc721.functions.safeTransferFrom(checksum(from_addr), checksum(to), token_id)
+        else:
+            call = erc1155.functions.safeTransferFrom(
+                checksum(from_addr), checksum(to), token_id, amount, b""
+            )
+        return self._send(self.service, call)
+
     def wait_for_receipt(self, tx_hash: str, wait_seconds: float | None = None) -> TxResult:
         """Block until the transaction is mined; raise TransactionFailed if it reverted."""
         try:

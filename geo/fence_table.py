@@ -1,0 +1,92 @@
+"""Cover cells of a set of fence slots, one sorted column per H3 resolution (see
+geo.fence_index)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from geo.fence_bins import bin_masks_of
+
+if TYPE_CHECKING:
+    from geo.fence_index import FenceShape
+
+IntArray = npt.NDArray[np.int64]
+CellArray = npt.NDArray[np.uint64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class CellTable:
+    """Cover cells of some slots, one sorted column per resolution."""
+
+    slots: dict[int, IntArray] = field(default_factory=dict)
+    boundary: dict[int, BoolArray] = field(default_factory=dict)
+    keys: dict[int, CellArray] = field(default_factory=dict)
+    starts: dict[int, IntArray] = field(default_factory=dict)
+    bins: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    bin_masks: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    @classmethod
+    def build(cls, shapes: Sequence[tuple[int, "FenceShape"]]) -> "CellTable":
+        by_res: dict[int, list[tuple[int, FenceShape]]] = {}
+        for slot, shape in shapes:
+            by_res.setdefault(shape.res, []).append((slot, shape))
+        bins, bin_masks = bin_masks_of([(s.geom.bounds, s.res) for _, s in shapes])
+        table = cls(bins=bins, bin_masks=bin_masks)
+        for res, group in by_res.items():
+            parts = [s.interior for _, s in group] + [s.boundary for _, s in group]
+            sizes = [p.size for p in parts]
+            cells = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+            owners = np.array([slot for slot, _ in group] * 2, dtype=np.int64)
+            slots = np.repeat(owners, sizes)
+            flags = np.repeat(np.arange(len(parts)) >= len(group), sizes)
+            order = np.argsort(cells, kind="stable")
+            table.slots[res] = slots[order]
+            table.boundary[res] = flags[order]
+            # Distinct cells and where each one's run of entries starts (CSR style), so a
+            # lookup is one binary search over the (smaller) distinct column.
+            keys, starts = np.unique(cells[order], return_index=True)
+            table.keys[res] = keys
+            table.starts[res] = np.append(starts, cells.size).astype(np.int64)
+        return table
+
+    def size(self) -> int:
+        return sum(c.size for c in self.slots.values())
+
+    def matches(
+        self, point_cells: dict[int, tuple[IntArray, CellArray]]
+    ) -> tuple[IntArray, IntArray, BoolArray]:
+        """(point index, slot, is boundary cell) for every cover cell holding a point;
+        `point_cells[res]` holds the cells (at res) of the points that may need res."""
+        found_p: list[IntArray] = []
+        found_s: list[IntArray] = []
+        found_b: list[BoolArray] = []
+        for res, keys in self.keys.items():
+            if res not in point_cells:
+                continue
+            which, pc = point_cells[res]
+            # Sorted queries walk the column in order: far fewer cache misses.
+            order = np.argsort(pc)
+            k = np.searchsorted(keys, pc[order])
+            kc = np.minimum(k, keys.size - 1)
+            hit = keys[kc] == pc[order]
+            starts = self.starts[res]
+            lo = starts[kc]
+            counts = np.where(hit, starts[kc + 1] - lo, 0)
+            total = int(counts.sum())
+            if total == 0:
+                continue
+            pidx = np.repeat(which[order], counts)
+            # Positions lo[p], lo[p]+1, ..., hi[p]-1 for every point p, without a Python loop.
+            starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+            pos = starts + np.arange(total)
+            found_p.append(pidx)
+            found_s.append(self.slots[res][pos])
+            found_b.append(self.boundary[res][pos])
+        if not found_p:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty.copy(), np.empty(0, dtype=np.bool_)
+        return np.concatenate(found_p), np.concatenate(found_s), np.concatenate(found_b)

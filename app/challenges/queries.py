@@ -1,0 +1,101 @@
+"""SQL of the challenges aggregate."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.challenges.models import Challenge, ChallengeParticipant
+from app.users.models import User
+
+
+async def get_challenge(
+    session: AsyncSession, challenge_id: uuid.UUID, *, lock: bool = False
+) -> Challenge | None:
+    stmt = select(Challenge).where(Challenge.id == challenge_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def list_challenges(
+    session: AsyncSession, *, owner_id: uuid.UUID | None, fence_id: uuid.UUID | None, limit: int
+) -> list[Challenge]:
+    stmt = select(Challenge)
+    if owner_id is not None:
+        stmt = stmt.where(Challenge.owner_id == owner_id)
+    if fence_id is not None:
+        stmt = stmt.where(Challenge.fence_ids.contains([fence_id]))
+    return list(await session.scalars(stmt.order_by(Challenge.created_at.desc()).limit(limit)))
+
+
+async def get_participant(
+    session: AsyncSession, challenge_id: uuid.UUID, user_id: uuid.UUID, *, lock: bool = False
+) -> ChallengeParticipant | None:
+    stmt = select(ChallengeParticipant).where(
+        ChallengeParticipant.challenge_id == challenge_id, ChallengeParticipant.user_id == user_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def count_participants(session: AsyncSession, challenge_id: uuid.UUID) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ChallengeParticipant)
+            .where(ChallengeParticipant.challenge_id == challenge_id)
+        )
+        or 0
+    )
+
+
+async def active_participations(
+    session: AsyncSession, user_id: uuid.UUID, *, kinds: Sequence[str] | None = None
+) -> list[tuple[Challenge, ChallengeParticipant]]:
+    """The player's unfinished challenges (partial index on user_id WHERE not completed)."""
+    stmt = (
+        select(Challenge, ChallengeParticipant)
+        .join(ChallengeParticipant, ChallengeParticipant.challenge_id == Challenge.id)
+        .where(ChallengeParticipant.user_id == user_id, ChallengeParticipant.completed_at.is_(None))
+        .with_for_update(of=ChallengeParticipant)
+        .execution_options(populate_existing=True)
+    )
+    if kinds is not None:
+        stmt = stmt.where(Challenge.kind.in_(list(kinds)))
+    return [(c, p) for c, p in (await session.execute(stmt)).all()]
+
+
+async def all_participants(
+    session: AsyncSession, challenge_id: uuid.UUID
+) -> list[ChallengeParticipant]:
+    return list(
+        await session.scalars(
+            select(ChallengeParticipant).where(ChallengeParticipant.challenge_id == challenge_id)
+        )
+    )
+
+
+async def participants_with_names(
+    session: AsyncSession, challenge_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[ChallengeParticipant, str]]:
+    rows = await session.execute(
+        select(ChallengeParticipant, User.username)
+        .join(User, User.id == ChallengeParticipant.user_id)
+        .where(
+            ChallengeParticipant.challenge_id == challenge_id,
+            ChallengeParticipant.user_id.in_(list(user_ids)),
+        )
+    )
+    return {p.user_id: (p, name) for p, name in rows.all()}
+
+
+async def pending_rewards(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await session.execute(
+        select(ChallengeParticipant.challenge_id, ChallengeParticipant.user_id)
+        .where(ChallengeParticipant.reward_status == "pending")
+        .limit(limit)
+    )
+    return [(c, u) for c, u in rows]

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.responses import FastJSONResponse
@@ -145,6 +146,16 @@ async def _http_error(_: Request, exc: Exception) -> FastJSONResponse:
     )
 
 
+async def _database_unavailable(_: Request, exc: Exception) -> FastJSONResponse:
+    # Lost or refused database connections are an outage, not a bug: tell clients to retry
+    # (the pool reconnects on its own once PostgreSQL is back).
+    return FastJSONResponse(
+        error_body("unavailable", "The database is unavailable; retry shortly"),
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> FastJSONResponse:
     # A 5xx is a bug; the body keeps the standard shape and leaks nothing internal.
     return FastJSONResponse(
@@ -158,4 +169,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GeoError, _geo_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -1,5 +1,6 @@
-"""Entry point for uvicorn: `uvicorn app.asgi:app`."""
+"""Entry point for uvicorn: `uvicorn app.asgi:app` (REST + Socket.IO on one port)."""
 
 from app.main import create_app
+from app.realtime.asgi import with_socketio
 
-app = create_app()
+app = with_socketio(create_app())

@@ -1,0 +1,30 @@
+"""Prometheus metrics of the real-time server."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+SOCKET_CONNECTIONS = Gauge(
+    "cyberspace_socketio_connections", "Socket.IO connections open on this process"
+)
+SOCKET_REFUSED = Counter(
+    "cyberspace_socketio_refused_total", "Socket.IO connections refused", ["reason"]
+)
+EVENTS_EMITTED = Counter(
+    "cyberspace_realtime_events_emitted_total",
+    "Events sent to clients by type (one per emit, which may reach several sockets)",
+    ["type"],
+)
+ALERTS_SENT = Counter(
+    "cyberspace_realtime_alerts_total", "Alerts sent to players by type", ["type"]
+)
+STREAM_LAG = Gauge(
+    "cyberspace_realtime_stream_lag",
+    "Entries in the event stream not yet delivered to the consumer group",
+)
+STREAM_PENDING = Gauge(
+    "cyberspace_realtime_stream_pending", "Entries read by a consumer but not acknowledged yet"
+)
+EVENT_AGE = Histogram(
+    "cyberspace_realtime_event_age_seconds",
+    "Time from XADD to emit, per stream event",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

@@ -22,5 +22,3 @@ class LocationSettings(BaseSettings):
     location_margin_factor: float = Field(default=1.0, ge=0)
     location_margin_min_m: float = Field(default=5.0, ge=0)
     location_margin_max_m: float = Field(default=50.0, ge=0)
-    # Background dwell sweep period (dwell also fires on the player's next update).
-    location_dwell_sweep_seconds: float = Field(default=15.0, gt=0)

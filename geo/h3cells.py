@@ -213,3 +213,12 @@ def cover_ranges(cells: list[int], fine_res: int = INDEX_RESOLUTION) -> IntArray
         else:
             merged.append([lo, hi])
     return np.array(merged, dtype=np.int64)
+
+
+# The shard key of docs/SCALING.md: the resolution-3 cell (~12,000 km²) of a row's point.
+SHARD_RESOLUTION = 3
+
+
+def shard_cell_of(lat: float, lng: float) -> int:
+    """The coarse H3 cell a geo row is sharded by (see docs/SCALING.md)."""
+    return cell_of(lat, lng, SHARD_RESOLUTION)

@@ -151,7 +151,7 @@ async def seed(settings: Settings) -> tuple[int, int]:
         )
         await session.commit()
         for line in await seed_features(session, settings):
-            print(f"[seed] {line}")
+            print(line if line.startswith("[seed]") else f"[seed] {line}")
     await engine.dispose()
     if missing:
         redis = Redis.from_url(settings.redis_url)

@@ -59,6 +59,8 @@ class Geofence(Base):
     cover_res: Mapped[int] = mapped_column(SmallInteger)
     cover_interior: Mapped[bytes] = mapped_column(LargeBinary)
     cover_boundary: Mapped[bytes] = mapped_column(LargeBinary)
+    # The shard key of docs/SCALING.md: the resolution-3 cell of the centroid.
+    shard_cell: Mapped[int] = mapped_column(BigInteger, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -27,6 +27,7 @@ from app.users.models import User
 from geo.coords import validate_lat_lng
 from geo.errors import InvalidCoordinate, InvalidGeometry
 from geo.fence_cover import cells_to_bytes, fence_cover
+from geo.h3cells import shard_cell_of
 from geo.nearest import After
 from geo.polygons import circle_polygon, geodesic_area_m2, polygon_from_geojson
 
@@ -102,6 +103,8 @@ def set_shape(fence: Geofence, shape: FenceShapeIn) -> None:
     fence.cover_res = cover.res
     fence.cover_interior = cells_to_bytes(cover.interior)
     fence.cover_boundary = cells_to_bytes(cover.boundary)
+    centroid = shape.geom.centroid
+    fence.shard_cell = shard_cell_of(centroid.y, centroid.x)
 
 
 def geofence_out(fence: Geofence) -> GeofenceOut:

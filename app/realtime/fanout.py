@@ -86,8 +86,10 @@ class StreamFanout:
 
     async def ensure_group(self) -> None:
         try:
-            # "$": a new group starts with events published from now on.
-            await self.redis.xgroup_create(self.stream, GROUP, id="$", mkstream=True)
+            # "0", not "$": after a Redis restart producers may have re-created the stream
+            # before this runs, and those first events are exactly the ones to deliver. Old
+            # entries of a long-lived stream are skipped by age in handle_entries instead.
+            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -189,6 +191,11 @@ class StreamFanout:
         try:
             for raw_id, fields in entries:
                 entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                if _entry_age_s(entry_id) > self.settings.realtime_max_event_age_s:
+                    # A real-time alert that late is noise; the durable log keeps the record.
+                    await self._flush_locations(run, done)
+                    done.append(entry_id)
+                    continue
                 raw = fields.get(b"event", fields.get("event"))
                 try:
                     event = RealtimeEvent.decode(raw) if raw is not None else None

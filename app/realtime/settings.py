@@ -29,3 +29,5 @@ class RealtimeSettings(BaseSettings):
     realtime_read_block_ms: int = Field(default=1000, ge=10)
     realtime_read_count: int = Field(default=200, ge=1, le=10_000)
     realtime_claim_idle_ms: int = Field(default=30_000, ge=100)
+    # Stream entries older than this are acknowledged without being sent (stale alerts).
+    realtime_max_event_age_s: float = Field(default=120.0, gt=0)

@@ -16,6 +16,7 @@ from app.core.components import Component
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
+from app.core.outbox import relay_forever
 from app.features import COMPONENT_BUILDERS, ROUTERS
 from app.health.router import router as health_router
 from app.placements.router import router as placements_router
@@ -55,6 +56,13 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         if background_sync:
             tasks.append(asyncio.create_task(resources.placement_sync.run(), name="placement-sync"))
+            relay = relay_forever(
+                redis=resources.redis,
+                prefix=settings.redis_channel_prefix,
+                session_factory=resources.session_factory,
+                every=settings.outbox_relay_seconds,
+            )
+            tasks.append(asyncio.create_task(relay, name="outbox-relay"))
         started: list[Component] = []
         try:
             for build in COMPONENT_BUILDERS:

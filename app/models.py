@@ -6,6 +6,7 @@ def load_all_models() -> None:
     from app.auth import models as auth_models  # noqa: F401
     from app.challenges import models as challenges_models  # noqa: F401
     from app.claims import models as claims_models  # noqa: F401
+    from app.core import outbox  # noqa: F401
     from app.geofences import models as geofences_models  # noqa: F401
     from app.gql import models as gql_models  # noqa: F401
     from app.locations import models as locations_models  # noqa: F401

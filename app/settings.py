@@ -74,6 +74,8 @@ class Settings(
     # The in-memory placement index also polls PostgreSQL this often, so a missed
     # Redis notification delays a change by at most this long instead of losing it.
     placement_index_poll_seconds: float = Field(default=5.0, gt=0)
+    # How often each process re-sends real-time events parked while Redis was down.
+    outbox_relay_seconds: float = Field(default=2.0, gt=0)
     # Redis channel prefix; tests use their own to keep runs apart.
     redis_channel_prefix: str = "cyberspace"
 

@@ -26,6 +26,7 @@ from app.challenges.schemas import (
 )
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.events import RealtimeEvent
+from app.core.outbox import publish_or_defer
 from app.geofences.component import GeofenceComponent
 from app.locations.events import GeoEvent
 from app.locations.schemas import EventOut
@@ -366,10 +367,13 @@ async def record_claim(
             fence_id=hits[0],
         )
     await session.commit()
-    from app.locations.events import publish_many
-
     await after_commit(resources=resources, session=session, outcome=outcome)
-    await publish_many(resources.redis, resources.settings.redis_channel_prefix, outcome.realtime)
+    await publish_or_defer(
+        redis=resources.redis,
+        prefix=resources.settings.redis_channel_prefix,
+        session=session,
+        events=outcome.realtime,
+    )
 
 
 # --- after commit: leaderboards and rewards -----------------------------------------------

@@ -12,6 +12,7 @@ alerts) and are never sent to clients as such.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,3 +70,19 @@ async def publish(redis: Redis, prefix: str, event: RealtimeEvent) -> str:
         events_stream(prefix), {"event": event.encode()}, maxlen=STREAM_MAX_LEN, approximate=True
     )
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
+async def publish_many(redis: Redis, prefix: str, events: Sequence[RealtimeEvent]) -> None:
+    """Append several events in one round trip."""
+    await append_encoded(redis, prefix, [event.encode() for event in events])
+
+
+async def append_encoded(redis: Redis, prefix: str, payloads: Sequence[bytes]) -> None:
+    """XADD already-encoded events in one round trip (the outbox relay re-sends these)."""
+    if not payloads:
+        return
+    stream = events_stream(prefix)
+    async with redis.pipeline(transaction=False) as pipe:
+        for payload in payloads:
+            pipe.xadd(stream, {"event": payload}, maxlen=STREAM_MAX_LEN, approximate=True)
+        await pipe.execute()

@@ -1,15 +1,13 @@
 """Geofence events as logged, published and sent to webhooks; pipelined publishing; metrics."""
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
-from redis.asyncio import Redis
 
-from app.core.events import STREAM_MAX_LEN, RealtimeEvent, events_stream
+from app.core.events import RealtimeEvent
 
 LOCATION_UPDATES = Counter(
     "cyberspace_location_updates_total",
@@ -75,14 +73,3 @@ class GeoEvent:
         return RealtimeEvent(
             type=self.type, data=self.data(), user_ids=tuple(audience), event_id=self.event_id.hex
         )
-
-
-async def publish_many(redis: Redis, prefix: str, events: Sequence[RealtimeEvent]) -> None:
-    """XADD every event in one round trip (same stream and bound as app.core.events.publish)."""
-    if not events:
-        return
-    stream = events_stream(prefix)
-    async with redis.pipeline(transaction=False) as pipe:
-        for event in events:
-            pipe.xadd(stream, {"event": event.encode()}, maxlen=STREAM_MAX_LEN, approximate=True)
-        await pipe.execute()

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.challenges import service as challenge_service
 from app.core.errors import Forbidden, InvalidInput, NotFound
 from app.core.events import RealtimeEvent
+from app.core.outbox import publish_or_defer
 from app.geofences.component import GeofenceComponent
 from app.geofences.engine import Classification, GeofenceEngine
 from app.locations import queries
-from app.locations.events import GEOFENCE_EVENTS, LOCATION_UPDATES, GeoEvent, publish_many
+from app.locations.events import GEOFENCE_EVENTS, LOCATION_UPDATES, GeoEvent
 from app.locations.schemas import (
     EventOut,
     GeofenceEventOut,
@@ -333,11 +333,12 @@ async def after_commit(
         await challenge_service.after_commit(resources=resources, session=session, outcome=outcome)
     except Exception:
         log.exception("challenge follow-up failed; rewards stay pending for the retry worker")
-    publish = publish + outcome.realtime
-    try:
-        await publish_many(resources.redis, resources.settings.redis_channel_prefix, publish)
-    except RedisError:
-        log.warning("could not publish %d events (logged in PostgreSQL)", len(publish))
+    await publish_or_defer(
+        redis=resources.redis,
+        prefix=resources.settings.redis_channel_prefix,
+        session=session,
+        events=publish + outcome.realtime,
+    )
 
 
 async def reevaluate_players(

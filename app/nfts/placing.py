@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.chain import ChainClient
 from app.core.errors import Forbidden, InvalidInput, NotFound
-from app.core.events import RealtimeEvent, publish
+from app.core.events import RealtimeEvent
+from app.core.outbox import publish_or_defer
 from app.nfts import queries, service
 from app.nfts.errors import AlreadyPlaced, NotNftOwner, OperatorNotApproved, PlacementNotFound
 from app.nfts.metrics import PLACEMENTS
@@ -158,14 +159,18 @@ async def place_nft(
     await session.commit()
     PLACEMENTS.labels(action="placed").inc()
     await resources.placement_sync.changed()
-    await publish(
-        resources.redis,
-        resources.settings.redis_channel_prefix,
-        RealtimeEvent(
-            type="new_nft",
-            data={"nft_id": nft.id, "location": {"lat": point.lat, "lng": point.lng}},
-            near=(point.lat, point.lng),
-        ),
+    # The placement is committed: with Redis down the event waits in the outbox, no 500.
+    await publish_or_defer(
+        redis=resources.redis,
+        prefix=resources.settings.redis_channel_prefix,
+        session=session,
+        events=[
+            RealtimeEvent(
+                type="new_nft",
+                data={"nft_id": nft.id, "location": {"lat": point.lat, "lng": point.lng}},
+                near=(point.lat, point.lng),
+            )
+        ],
     )
     return Placed(placement_id=placement.id, nft_id=nft.id, lat=point.lat, lng=point.lng)
 

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.events import RealtimeEvent, publish
+from app.core.events import RealtimeEvent, events_stream, publish
+from app.core.outbox import relay_outbox
 from app.main import create_app
 from app.settings import Settings
 from tests.factories import login_headers, make_user
@@ -117,6 +118,18 @@ async def test_rest_keeps_serving_while_redis_is_down_and_recovers(
         checks = await _ready(client, want=200)
         assert checks == {"database": "ok", "redis": "ok", "placement_index": "ok"}
         resources = outage_app.state.resources
+        # The enter event parked in the outbox during the outage reaches the stream now.
+        prefix = resources.settings.redis_channel_prefix
+        async with resources.session_factory() as outbox_session:
+            relayed = await relay_outbox(
+                redis=resources.redis, prefix=prefix, session=outbox_session
+            )
+        assert relayed >= 1
+        streamed = [
+            RealtimeEvent.decode(fields[b"event"])
+            for _, fields in await resources.redis.xrange(events_stream(prefix))
+        ]
+        assert result["events"][0]["event_id"] in {e.data.get("event_id") for e in streamed}
         await publish(
             resources.redis,
             resources.settings.redis_channel_prefix,

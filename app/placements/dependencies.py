@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from app.auth.dependencies import owned, require_scope
 from app.placements import queries
 from app.placements.models import Placement
+from app.placements.service import NearbyLimits
 from app.placements.sync import PlacementIndexSync
 from app.users.models import User
 
@@ -17,7 +18,14 @@ async def get_placement_sync(request: Request) -> PlacementIndexSync:
     return sync
 
 
+async def get_nearby_limits(request: Request) -> NearbyLimits:
+    limits: NearbyLimits = request.app.state.resources.nearby_limits
+    return limits
+
+
 PlacementSyncDep = Annotated[PlacementIndexSync, Depends(get_placement_sync)]
+# Radius and page limits every nearby endpoint shares (NEARBY_MAX_RADIUS_M, NEARBY_MAX_LIMIT).
+NearbyLimitsDep = Annotated[NearbyLimits, Depends(get_nearby_limits)]
 
 
 # Writes act for a user token's user, or an app token's owner when it holds the scope.

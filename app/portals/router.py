@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import AuthDep, CurrentUser, OptionalUser
 from app.core.db import SessionDep
-from app.placements.dependencies import PlacementSyncDep
+from app.placements.dependencies import NearbyLimitsDep, PlacementSyncDep
 from app.portals import service
 from app.portals.schemas import PortalIn, PortalListOut, PortalOut, PortalPassOut
 
@@ -24,6 +24,7 @@ async def create_portal(
 @router.get("/nearby", response_model=PortalListOut, summary="Portals near a point")
 async def nearby_portals(
     session: SessionDep,
+    limits: NearbyLimitsDep,
     viewer: OptionalUser,
     lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
     lng: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
@@ -31,7 +32,13 @@ async def nearby_portals(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PortalListOut:
     items = await service.nearby_portals(
-        session=session, viewer=viewer, lat=lat, lng=lng, radius_m=radius_m, limit=limit
+        session=session,
+        limits=limits,
+        viewer=viewer,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
     )
     return PortalListOut(items=items, count=len(items))
 

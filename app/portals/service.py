@@ -15,6 +15,7 @@ from app.core.errors import Forbidden, InvalidInput, NotFound
 from app.placements import queries as placement_queries
 from app.placements import service as placement_service
 from app.placements.models import PlacementKind
+from app.placements.service import NearbyLimits, check_radius_and_limit
 from app.placements.sync import PlacementIndexSync
 from app.portals import queries
 from app.portals.models import Portal
@@ -26,8 +27,6 @@ from app.spaces.access import load_access, require_entry, require_manager
 from app.spaces.models import AccessType
 from app.users.models import User
 from geo.coords import validate_lat_lng
-
-MAX_NEARBY_RADIUS_M = 50_000.0
 
 
 def portal_out(portal: Portal, distance_m: float | None = None) -> PortalOut:
@@ -122,17 +121,15 @@ async def get_portal(
 async def nearby_portals(
     *,
     session: AsyncSession,
+    limits: NearbyLimits,
     viewer: User | None,
     lat: float,
     lng: float,
     radius_m: float,
     limit: int,
 ) -> list[PortalOut]:
-    if not 0 < radius_m <= MAX_NEARBY_RADIUS_M:
-        raise InvalidInput(
-            f"radius_m must be greater than 0 and at most {MAX_NEARBY_RADIUS_M:g}",
-            details={"field": "radius_m"},
-        )
+    # The same limits as every nearby query (NEARBY_MAX_RADIUS_M, NEARBY_MAX_LIMIT).
+    radius_m, limit = check_radius_and_limit(limits, radius_m, limit)
     point = validate_lat_lng(lat, lng)
     rows = await queries.portals_near(
         session,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CurrentUser, OptionalUser
 from app.core.db import SessionDep
-from app.placements.dependencies import PlacementSyncDep
+from app.placements.dependencies import NearbyLimitsDep, PlacementSyncDep
 from app.spaces import membership, service
 from app.spaces.schemas import (
     AssetIn,
@@ -47,6 +47,7 @@ async def create_space(
 @router.get("/nearby", response_model=SpaceListOut, summary="Anchored spaces near a point")
 async def nearby_spaces(
     session: SessionDep,
+    limits: NearbyLimitsDep,
     viewer: OptionalUser,
     lat: Lat,
     lng: Lng,
@@ -54,7 +55,13 @@ async def nearby_spaces(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SpaceListOut:
     items = await service.nearby_spaces(
-        session=session, viewer=viewer, lat=lat, lng=lng, radius_m=radius_m, limit=limit
+        session=session,
+        limits=limits,
+        viewer=viewer,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
     )
     return SpaceListOut(items=items, count=len(items))
 

@@ -17,6 +17,7 @@ from app.placements import queries as placement_queries
 from app.placements import service as placement_service
 from app.placements.models import PlacementKind
 from app.placements.schemas import PlacementPatch
+from app.placements.service import NearbyLimits, check_radius_and_limit
 from app.placements.sync import PlacementIndexSync
 from app.portals import queries as portal_queries
 from app.spaces import queries
@@ -26,8 +27,6 @@ from app.spaces.schemas import AnchorFields, AnchorOut, SpaceCreateIn, SpaceOut,
 from app.users.models import User
 from geo.coords import validate_lat_lng
 from geo.polygons import polygon_from_geojson
-
-MAX_NEARBY_RADIUS_M = 50_000.0
 
 
 def _extent_polygon(raw: dict[str, Any]) -> Polygon:
@@ -209,17 +208,15 @@ async def get_space(*, session: AsyncSession, viewer: User | None, space_id: uui
 async def nearby_spaces(
     *,
     session: AsyncSession,
+    limits: NearbyLimits,
     viewer: User | None,
     lat: float,
     lng: float,
     radius_m: float,
     limit: int,
 ) -> list[SpaceOut]:
-    if not 0 < radius_m <= MAX_NEARBY_RADIUS_M:
-        raise InvalidInput(
-            f"radius_m must be greater than 0 and at most {MAX_NEARBY_RADIUS_M:g}",
-            details={"field": "radius_m"},
-        )
+    # The same limits as every nearby query (NEARBY_MAX_RADIUS_M, NEARBY_MAX_LIMIT).
+    radius_m, limit = check_radius_and_limit(limits, radius_m, limit)
     point = validate_lat_lng(lat, lng)
     rows = await queries.spaces_near(
         session,

@@ -1,55 +1,21 @@
-"""Fixtures and helpers shared by tests/claims, tests/trading and tests/gql.
-
-One embedded chain (eth-tester) per session, attached to each test's app: deploying takes
-about a second. Each test's database transaction is rolled back, so its index starts empty
-and re-reads the shared chain; tests mint their own tokens and register their own NFT ids.
-"""
+"""Helpers shared by tests/claims, tests/trading and tests/gql (and the claim bench); their
+chain fixtures come from tests/chain_fixtures.py."""
 
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
-import pytest_asyncio
 from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.chain import ChainClient, embedded_players
+from app.chain import ChainClient
 from app.nfts import placing, service
 from app.nfts.component import NftComponent
 from app.nfts.models import NftStandard
 from app.resources import Resources
-from app.settings import Settings
 from app.users.models import User, Wallet
 from tests.factories import make_user
 
 MARIENPLATZ = (48.1371, 11.5754)
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def shared_chain() -> AsyncIterator[ChainClient]:
-    client = ChainClient.from_settings(Settings(environment="test", log_level="WARNING"))
-    await client.setup()
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(scope="session")
-def players() -> list[LocalAccount]:
-    return embedded_players()
-
-
-@pytest.fixture
-def nfts(app: FastAPI, shared_chain: ChainClient) -> NftComponent:
-    component: NftComponent = app.state.resources.component(NftComponent)
-    component.attach_chain(shared_chain)
-    return component
-
-
-@pytest.fixture
-def resources(app: FastAPI) -> Resources:
-    found: Resources = app.state.resources
-    return found
 
 
 def auth_headers(app: FastAPI, user: User) -> dict[str, str]:

@@ -10,27 +10,19 @@ chain's history (re-orgs, restarts) open their own chain instead (`fresh_chain`)
 import uuid
 from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 from eth_account.signers.local import LocalAccount
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.chain import ChainClient, Standard, embedded_players
+from app.chain import ChainClient, Standard
 from app.nfts import service
-from app.nfts.component import NftComponent
 from app.nfts.models import NftStandard
 from app.settings import Settings
 from app.users.models import User, Wallet
+from tests.chain_fixtures import nfts, players, shared_chain
 from tests.factories import make_user
 
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def shared_chain() -> AsyncIterator[ChainClient]:
-    client = ChainClient.from_settings(Settings(environment="test", log_level="WARNING"))
-    await client.setup()
-    yield client
-    await client.aclose()
+__all__ = ["nfts", "players", "shared_chain"]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -39,18 +31,6 @@ async def fresh_chain() -> AsyncIterator[ChainClient]:
     await client.setup()
     yield client
     await client.aclose()
-
-
-@pytest.fixture(scope="session")
-def players() -> list[LocalAccount]:
-    return embedded_players()
-
-
-@pytest.fixture
-def nfts(app: FastAPI, shared_chain: ChainClient) -> NftComponent:
-    component = app.state.resources.component(NftComponent)
-    component.attach_chain(shared_chain)
-    return component
 
 
 async def link_wallet(session: AsyncSession, user: User, account: LocalAccount) -> None:

@@ -1,3 +1,3 @@
-from tests.claims.fixtures import nfts, players, resources, shared_chain
+from tests.chain_fixtures import nfts, players, resources, shared_chain
 
 __all__ = ["nfts", "players", "resources", "shared_chain"]

@@ -53,13 +53,18 @@ async def count_participants(session: AsyncSession, challenge_id: uuid.UUID) -> 
 
 
 async def active_participations(
-    session: AsyncSession, user_id: uuid.UUID, *, kinds: Sequence[str] | None = None
+    session: AsyncSession, user_ids: Sequence[uuid.UUID], *, kinds: Sequence[str] | None = None
 ) -> list[tuple[Challenge, ChallengeParticipant]]:
-    """The player's unfinished challenges (partial index on user_id WHERE not completed)."""
+    """The players' unfinished challenges (partial index on user_id WHERE not completed),
+    locked for the caller's transaction."""
     stmt = (
         select(Challenge, ChallengeParticipant)
         .join(ChallengeParticipant, ChallengeParticipant.challenge_id == Challenge.id)
-        .where(ChallengeParticipant.user_id == user_id, ChallengeParticipant.completed_at.is_(None))
+        .where(
+            ChallengeParticipant.user_id.in_(list(user_ids)),
+            ChallengeParticipant.completed_at.is_(None),
+        )
+        .order_by(ChallengeParticipant.user_id, ChallengeParticipant.challenge_id)
         .with_for_update(of=ChallengeParticipant)
         .execution_options(populate_existing=True)
     )

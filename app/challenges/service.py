@@ -9,6 +9,7 @@ ranking, rebuilt from PostgreSQL when its key is missing.
 
 import logging
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +56,16 @@ class ChallengeOutcome:
     events: list[EventOut] = field(default_factory=list)
     scores: list[tuple[uuid.UUID, uuid.UUID, float]] = field(default_factory=list)
     rewards: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
+
+    @classmethod
+    def merged(cls, outcomes: Iterable["ChallengeOutcome"]) -> "ChallengeOutcome":
+        out = cls()
+        for o in outcomes:
+            out.realtime.extend(o.realtime)
+            out.events.extend(o.events)
+            out.scores.extend(o.scores)
+            out.rewards.extend(o.rewards)
+        return out
 
 
 def leaderboard_key(prefix: str, challenge_id: uuid.UUID) -> str:
@@ -268,65 +279,84 @@ def _advance(
     outcome.scores.append((c.id, user.id, score_of(p)))
 
 
-async def on_location(
-    *,
-    session: AsyncSession,
-    user: User,
-    events: list[GeoEvent],
-    visits: dict[uuid.UUID, Visit],
-    last_t: datetime,
-) -> ChallengeOutcome:
-    """Advance the player's checkpoint and dwell challenges (called in the update's
-    transaction). One indexed query, usually returning nothing."""
-    outcome = ChallengeOutcome()
-    parts = await queries.active_participations(session, user.id, kinds=("checkpoints", "dwell"))
+@dataclass(frozen=True)
+class PlayerMove:
+    """What a location update did for one player: its geofence events and current visits."""
+
+    user: User
+    events: list[GeoEvent]
+    visits: dict[uuid.UUID, Visit]
+    last_t: datetime
+
+
+async def on_locations(
+    *, session: AsyncSession, moves: Sequence[PlayerMove]
+) -> dict[uuid.UUID, ChallengeOutcome]:
+    """Advance the players' checkpoint and dwell challenges (called in the updates'
+    transaction): one indexed query for all of them, usually returning nothing."""
+    by_user = {m.user.id: m for m in moves}
+    outcomes: dict[uuid.UUID, ChallengeOutcome] = {}
+    if not by_user:
+        return outcomes
+    parts = await queries.active_participations(
+        session, list(by_user), kinds=("checkpoints", "dwell")
+    )
     for c, p in parts:
-        if c.kind == "checkpoints":
-            visited = list(p.state.get("visited", []))
-            for e in events:
-                if e.type != "geofence_enter" or not _in_window(c, e.fix_at) or p.completed_at:
-                    continue
-                f = str(e.fence_id)
-                if c.ordered:
-                    if len(visited) < len(c.fence_ids) and e.fence_id == c.fence_ids[len(visited)]:
-                        visited.append(f)
-                    else:
-                        continue
-                elif e.fence_id in c.fence_ids and f not in visited:
+        move = by_user[p.user_id]
+        outcome = outcomes.setdefault(p.user_id, ChallengeOutcome())
+        _advance_on_location(outcome, c, p, move)
+    return outcomes
+
+
+def _advance_on_location(
+    outcome: ChallengeOutcome, c: Challenge, p: ChallengeParticipant, move: PlayerMove
+) -> None:
+    user, events, visits, last_t = move.user, move.events, move.visits, move.last_t
+    if c.kind == "checkpoints":
+        visited = list(p.state.get("visited", []))
+        for e in events:
+            if e.type != "geofence_enter" or not _in_window(c, e.fix_at) or p.completed_at:
+                continue
+            f = str(e.fence_id)
+            if c.ordered:
+                if len(visited) < len(c.fence_ids) and e.fence_id == c.fence_ids[len(visited)]:
                     visited.append(f)
                 else:
                     continue
+            elif e.fence_id in c.fence_ids and f not in visited:
+                visited.append(f)
+            else:
+                continue
+            _advance(
+                outcome,
+                c,
+                p,
+                user=user,
+                at=e.fix_at,
+                state={"visited": list(visited)},
+                progress=len(visited),
+                fence_id=e.fence_id,
+            )
+    elif c.kind == "dwell" and c.dwell_seconds and _in_window(c, last_t):
+        for fence_id in c.fence_ids:
+            visit = visits.get(fence_id)
+            if visit is None:
+                continue
+            since = max(visit.entered_at, p.joined_at.timestamp())
+            if c.starts_at is not None:
+                since = max(since, c.starts_at.timestamp())
+            if last_t.timestamp() - since >= c.dwell_seconds:
                 _advance(
                     outcome,
                     c,
                     p,
                     user=user,
-                    at=e.fix_at,
-                    state={"visited": list(visited)},
-                    progress=len(visited),
-                    fence_id=e.fence_id,
+                    at=last_t,
+                    state={"fence_id": str(fence_id), "seconds": c.dwell_seconds},
+                    progress=1,
+                    fence_id=fence_id,
                 )
-        elif c.kind == "dwell" and c.dwell_seconds and _in_window(c, last_t):
-            for fence_id in c.fence_ids:
-                visit = visits.get(fence_id)
-                if visit is None:
-                    continue
-                since = max(visit.entered_at, p.joined_at.timestamp())
-                if c.starts_at is not None:
-                    since = max(since, c.starts_at.timestamp())
-                if last_t.timestamp() - since >= c.dwell_seconds:
-                    _advance(
-                        outcome,
-                        c,
-                        p,
-                        user=user,
-                        at=last_t,
-                        state={"fence_id": str(fence_id), "seconds": c.dwell_seconds},
-                        progress=1,
-                        fence_id=fence_id,
-                    )
-                    break
-    return outcome
+                break
 
 
 async def record_claim(
@@ -343,7 +373,7 @@ async def record_claim(
     fences contain the claim point. Commits and publishes itself."""
     from app.users import queries as user_queries
 
-    parts = await queries.active_participations(session, user_id, kinds=("collect",))
+    parts = await queries.active_participations(session, [user_id], kinds=("collect",))
     user = await user_queries.get_user(session, user_id) if parts else None
     if not parts or user is None:
         await session.commit()

@@ -2,10 +2,11 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,84 +32,147 @@ async def get_position(session: AsyncSession, user_id: uuid.UUID) -> PlayerPosit
     return await session.get(PlayerPosition, user_id, populate_existing=True)
 
 
-# One round trip for the hot path's writes: the position upsert, the history rows and the
-# pruning. The DELETE sees the table as it was before this statement, so a player keeps at
-# most `keep` + one batch of fixes; fix times are strictly increasing per player (older ones
-# are refused), so the keep-th newest fix_at is a clean cut.
+async def lock_players(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> None:
+    """`lock_player` for several players in one round trip. The keys are taken in sorted
+    order (the subquery sorts before the function runs), so two batches sharing players
+    cannot deadlock; a single-player lock elsewhere cannot either."""
+    keys = sorted({_lock_key(u) for u in user_ids})
+    await session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(k) FROM "
+            "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted"
+        ),
+        {"keys": keys},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFix:
+    lat: float
+    lng: float
+    accuracy_m: float
+    fix_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerState:
+    """What a location update is decided against: the last accepted fix and the visits."""
+
+    position: StoredFix | None
+    visits: dict[uuid.UUID, Visit]
+
+
+_PLAYER_STATES = text(
+    """
+    SELECT p.user_id, p.lat, p.lng, p.accuracy_m, p.fix_at,
+           s.fence_id, s.entered_at, s.dwell_fired
+    FROM player_positions AS p
+    LEFT JOIN player_fence_states AS s ON s.user_id = p.user_id
+    WHERE p.user_id = ANY(CAST(:ids AS uuid[]))
+    """
+)
+
+
+async def player_states(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PlayerState]:
+    """The players' last positions and visits, in one round trip (players without an
+    accepted fix yet are absent: they have no visits either)."""
+    states: dict[uuid.UUID, PlayerState] = {}
+    for row in await session.execute(_PLAYER_STATES, {"ids": list(user_ids)}):
+        state = states.get(row.user_id)
+        if state is None:
+            position = StoredFix(row.lat, row.lng, row.accuracy_m, row.fix_at)
+            state = states[row.user_id] = PlayerState(position, {})
+        if row.fence_id is not None:
+            state.visits[row.fence_id] = Visit(
+                entered_at=row.entered_at.timestamp(), dwell_fired=row.dwell_fired
+            )
+    return states
+
+
+# One round trip for the hot path's writes, for any number of players: the position upserts,
+# the history rows and the pruning. The DELETE sees the table as it was before this
+# statement, so a player keeps at most `keep` + one batch of fixes; fix times are strictly
+# increasing per player (older ones are refused), so the keep-th newest fix_at is a clean cut.
 _SAVE_FIXES = text(
     """
     WITH pos AS (
         INSERT INTO player_positions
             (user_id, lat, lng, accuracy_m, speed_mps, heading_deg, fix_at, received_at)
-        VALUES (:user_id, :lat, :lng, :accuracy_m, :speed_mps, :heading_deg, :fix_at,
-                :received_at)
+        SELECT * FROM unnest(
+            CAST(:p_users AS uuid[]), CAST(:p_lats AS float8[]), CAST(:p_lngs AS float8[]),
+            CAST(:p_accuracies AS float8[]), CAST(:p_speeds AS float8[]),
+            CAST(:p_headings AS float8[]), CAST(:p_fix_ats AS timestamptz[]),
+            CAST(:p_received AS timestamptz[]))
         ON CONFLICT (user_id) DO UPDATE SET
             lat = EXCLUDED.lat, lng = EXCLUDED.lng, accuracy_m = EXCLUDED.accuracy_m,
             speed_mps = EXCLUDED.speed_mps, heading_deg = EXCLUDED.heading_deg,
             fix_at = EXCLUDED.fix_at, received_at = EXCLUDED.received_at
     ), hist AS (
         INSERT INTO location_history (user_id, lat, lng, accuracy_m, fix_at)
-        SELECT :user_id, h.lat, h.lng, h.accuracy_m, h.fix_at
-        FROM unnest(CAST(:lats AS float8[]), CAST(:lngs AS float8[]),
-                    CAST(:accuracies AS float8[]), CAST(:fix_ats AS timestamptz[]))
-             AS h(lat, lng, accuracy_m, fix_at)
+        SELECT * FROM unnest(
+            CAST(:h_users AS uuid[]), CAST(:h_lats AS float8[]), CAST(:h_lngs AS float8[]),
+            CAST(:h_accuracies AS float8[]), CAST(:h_fix_ats AS timestamptz[]))
     )
-    DELETE FROM location_history
-    WHERE user_id = :user_id AND fix_at < (
-        SELECT fix_at FROM location_history WHERE user_id = :user_id
-        ORDER BY fix_at DESC OFFSET :skip LIMIT 1
-    )
+    DELETE FROM location_history AS h
+    USING (
+        SELECT u.user_id, (
+            SELECT fix_at FROM location_history
+            WHERE user_id = u.user_id ORDER BY fix_at DESC OFFSET :skip LIMIT 1
+        ) AS cut
+        FROM unnest(CAST(:p_users AS uuid[])) AS u(user_id)
+    ) AS c
+    WHERE h.user_id = c.user_id AND h.fix_at < c.cut
     """
 )
+
+
+@dataclass(frozen=True, slots=True)
+class NewPosition:
+    user_id: uuid.UUID
+    lat: float
+    lng: float
+    accuracy_m: float
+    speed_mps: float | None
+    heading_deg: float | None
+    fix_at: datetime
+    received_at: datetime
 
 
 async def save_fixes(
     session: AsyncSession,
     *,
-    position: dict[str, Any],
-    history: Sequence[tuple[float, float, float, datetime]],
+    positions: Sequence[NewPosition],
+    history: Sequence[tuple[uuid.UUID, float, float, float, datetime]],
     keep: int,
 ) -> None:
-    """Upsert the last position, append the accepted fixes to the history, prune it."""
-    lats, lngs, accuracies, fix_ats = (list(column) for column in zip(*history, strict=True))
+    """Upsert each player's last position, append the accepted fixes to the history, prune
+    it (one player per position)."""
+    if not positions:
+        return
+    h_users, h_lats, h_lngs, h_accuracies, h_fix_ats = (
+        list(column) for column in zip(*history, strict=True)
+    )
     await session.execute(
         _SAVE_FIXES,
         {
-            **position,
-            "lats": lats,
-            "lngs": lngs,
-            "accuracies": accuracies,
-            "fix_ats": fix_ats,
+            "p_users": [p.user_id for p in positions],
+            "p_lats": [p.lat for p in positions],
+            "p_lngs": [p.lng for p in positions],
+            "p_accuracies": [p.accuracy_m for p in positions],
+            "p_speeds": [p.speed_mps for p in positions],
+            "p_headings": [p.heading_deg for p in positions],
+            "p_fix_ats": [p.fix_at for p in positions],
+            "p_received": [p.received_at for p in positions],
+            "h_users": h_users,
+            "h_lats": h_lats,
+            "h_lngs": h_lngs,
+            "h_accuracies": h_accuracies,
+            "h_fix_ats": h_fix_ats,
             "skip": keep - 1,
         },
     )
-
-
-async def player_state(
-    session: AsyncSession, user_id: uuid.UUID
-) -> tuple[PlayerPosition | None, dict[uuid.UUID, Visit]]:
-    """The last position and the fences the player is in, in one round trip."""
-    rows = (
-        await session.execute(
-            select(PlayerPosition, PlayerFenceState)
-            .select_from(PlayerPosition)
-            .join(
-                PlayerFenceState,
-                PlayerFenceState.user_id == PlayerPosition.user_id,
-                isouter=True,
-            )
-            .where(PlayerPosition.user_id == user_id)
-            .execution_options(populate_existing=True)
-        )
-    ).all()
-    if not rows:
-        return None, {}
-    visits = {
-        s.fence_id: Visit(entered_at=s.entered_at.timestamp(), dwell_fired=s.dwell_fired)
-        for _, s in rows
-        if s is not None
-    }
-    return rows[0][0], visits
 
 
 async def get_visits(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, Visit]:
@@ -120,42 +184,50 @@ async def get_visits(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUI
     return {f: Visit(entered_at=e.timestamp(), dwell_fired=d) for f, e, d in rows}
 
 
-async def save_visits(
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    before: dict[uuid.UUID, Visit],
-    after: dict[uuid.UUID, Visit],
-    fix_at: datetime,
-) -> None:
-    """Write the difference between two states of a player's visits."""
-    gone = [f for f in before if f not in after]
+@dataclass(frozen=True, slots=True)
+class VisitChange:
+    """A player's visits before and after an update (only the difference is written)."""
+
+    user_id: uuid.UUID
+    before: dict[uuid.UUID, Visit]
+    after: dict[uuid.UUID, Visit]
+    fix_at: datetime
+
+
+_DELETE_VISITS = text(
+    """
+    DELETE FROM player_fence_states AS s
+    USING unnest(CAST(:users AS uuid[]), CAST(:fences AS uuid[])) AS g(user_id, fence_id)
+    WHERE s.user_id = g.user_id AND s.fence_id = g.fence_id
+    """
+)
+
+
+async def save_visits(session: AsyncSession, changes: Sequence[VisitChange]) -> None:
+    """Write the difference between two states of players' visits: at most two statements
+    for any number of players."""
+    gone = [(c.user_id, f) for c in changes for f in c.before if f not in c.after]
     if gone:
         await session.execute(
-            delete(PlayerFenceState).where(
-                PlayerFenceState.user_id == user_id, PlayerFenceState.fence_id.in_(gone)
-            )
+            _DELETE_VISITS, {"users": [u for u, _ in gone], "fences": [f for _, f in gone]}
         )
-    changed = [
-        f
-        for f, v in after.items()
-        if f not in before
-        or before[f].entered_at != v.entered_at
-        or before[f].dwell_fired != v.dwell_fired
+    rows = [
+        {
+            "user_id": c.user_id,
+            "fence_id": f,
+            "entered_at": datetime.fromtimestamp(v.entered_at, tz=UTC),
+            "last_fix_at": c.fix_at,
+            "dwell_fired": v.dwell_fired,
+        }
+        for c in changes
+        for f, v in c.after.items()
+        if f not in c.before
+        or c.before[f].entered_at != v.entered_at
+        or c.before[f].dwell_fired != v.dwell_fired
     ]
-    if changed:
+    if rows:
         # A fence left and re-entered within one batch keeps its row with a new entered_at.
-        stmt = insert(PlayerFenceState).values(
-            [
-                {
-                    "user_id": user_id,
-                    "fence_id": f,
-                    "entered_at": datetime.fromtimestamp(after[f].entered_at, tz=UTC),
-                    "last_fix_at": fix_at,
-                    "dwell_fired": after[f].dwell_fired,
-                }
-                for f in changed
-            ]
-        )
+        stmt = insert(PlayerFenceState).values(rows)
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[PlayerFenceState.user_id, PlayerFenceState.fence_id],

@@ -11,7 +11,8 @@ neither touches state. Events are published after commit.
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,33 +114,62 @@ def margin_for(accuracy_m: float, settings: Settings) -> float:
     )
 
 
-def classify_fixes(
-    engine: GeofenceEngine,
-    fixes: list[Fix],
-    visits: dict[uuid.UUID, Visit],
-    settings: Settings,
-) -> list[Classification]:
-    """Classify a player's accepted fixes in one vectorised engine call.
+def classify_players(
+    engine: GeofenceEngine, players: Sequence["_Player"], settings: Settings
+) -> list[list[Classification]]:
+    """Classify every accepted fix of every player in one vectorised engine call.
 
-    Each fix must be tested against the player's fences at that moment (to tell "left" from
+    Each fix must be tested against its player's fences at that moment (to tell "left" from
     "in the border band"), which depends on the fixes before it. Testing against a superset
-    is just as exact, so: one call with the fences held before the request, and a second one
-    only if some fix found a fence outside that set (the player entered something).
+    is just as exact, so: one call with the fences each player held before, and a second one
+    only for the players some of whose fixes found a fence outside that set (they entered
+    something). A fence's active window is judged at its player's last fix time (within the
+    allowed age): pairs are independent, so dropping inactive fences afterwards gives what
+    asking the engine per player would.
     """
+    owners = [k for k, p in enumerate(players) for _ in p.accepted]
+    fixes = [f for p in players for _, f, _ in p.accepted]
+    out: list[list[Classification]] = [[] for _ in players]
     if not fixes:
-        return []
+        return out
+    held = [set(p.visits) for p in players]
     lats = [f.lat for f in fixes]
     lngs = [f.lng for f in fixes]
     margins = [margin_for(f.accuracy_m, settings) for f in fixes]
-    # The active window is judged at the request's last fix time (within the allowed age).
-    at = fixes[-1].timestamp.timestamp()
-    held = set(visits)
-    out = engine.classify_batch(lats, lngs, margins, [held] * len(fixes), at=at)
-    found = set().union(*(c.inside for c in out))
-    if not found <= held:
-        wider = held | found
-        out = engine.classify_batch(lats, lngs, margins, [wider] * len(fixes), at=at)
+    found = engine.classify_batch(lats, lngs, margins, [held[k] for k in owners])
+    entered = {k for k, c in zip(owners, found, strict=True) if not c.inside <= held[k]}
+    if entered:
+        wider = {
+            k: held[k].union(*(c.inside for o, c in zip(owners, found, strict=True) if o == k))
+            for k in entered
+        }
+        again = [j for j, k in enumerate(owners) if k in entered]
+        redone = engine.classify_batch(
+            [lats[j] for j in again],
+            [lngs[j] for j in again],
+            [margins[j] for j in again],
+            [wider[owners[j]] for j in again],
+        )
+        for j, c in zip(again, redone, strict=True):
+            found[j] = c
+    for k, c in zip(owners, found, strict=True):
+        out[k].append(c)
+    for k, p in enumerate(players):
+        at = p.accepted[-1][1].timestamp.timestamp() if p.accepted else 0.0
+        out[k] = [_active_only(engine, c, at) for c in out[k]]
     return out
+
+
+def _active_only(engine: GeofenceEngine, c: Classification, at: float) -> Classification:
+    def active(fence_id: uuid.UUID) -> bool:
+        info = engine.get(fence_id)
+        return info is not None and info.is_active_at(at)
+
+    if all(active(f) for f in c.inside) and all(active(f) for f in c.border):
+        return c
+    return Classification(
+        inside={f for f in c.inside if active(f)}, border={f for f in c.border if active(f)}
+    )
 
 
 def geo_events(
@@ -189,6 +219,28 @@ def _event_out(event: GeoEvent) -> EventOut:
     )
 
 
+@dataclass(frozen=True)
+class PlayerUpdates:
+    """One player's part of an ingest: who, and their updates in arrival order."""
+
+    user: User
+    updates: list[LocationUpdateIn]
+
+
+@dataclass
+class _Player:
+    """One player's updates on their way through an ingest."""
+
+    user: User
+    stamps: list[datetime]
+    results: list[UpdateResult | None]
+    # (index in the request, the fix, the update), in time order
+    accepted: list[tuple[int, Fix, LocationUpdateIn]]
+    visits: dict[uuid.UUID, Visit]
+    before: dict[uuid.UUID, Visit]
+    events: list[GeoEvent] = field(default_factory=list)
+
+
 async def ingest_updates(
     *,
     resources: Resources,
@@ -196,129 +248,199 @@ async def ingest_updates(
     user: User,
     updates: list[LocationUpdateIn],
 ) -> list[UpdateResult]:
-    """Check, store and run a player's updates through the engine; commits and publishes."""
+    """One player's batch of updates (POST /api/locations); see `ingest_many`."""
     settings = resources.settings
     if len(updates) > settings.location_max_batch:
         raise InvalidInput(
             f"At most {settings.location_max_batch} updates per request",
             details={"max_batch": settings.location_max_batch, "got": len(updates)},
         )
+    batches = [PlayerUpdates(user, updates)]
+    return (await ingest_many(resources=resources, session=session, batches=batches))[0]
+
+
+async def ingest_many(
+    *, resources: Resources, session: AsyncSession, batches: Sequence[PlayerUpdates]
+) -> list[list[UpdateResult]]:
+    """Check, store and run several players' updates through the engine in one transaction,
+    under all their locks: the database round trips are per call, not per player, which is
+    what lets one process keep up with thousands of Socket.IO updates a second. Commits,
+    then publishes. One entry per player; results come back in the same order."""
+    ids = [b.user.id for b in batches]
+    if len(set(ids)) != len(ids):
+        raise ValueError("ingest_many takes one entry per player")
+    settings = resources.settings
     engine = engine_of(resources)
     now = datetime.now(UTC)
-    stamps = [u.timestamp or now for u in updates]
+    await queries.lock_players(session, ids)
+    states = await queries.player_states(session, ids)
+    players = [_plausible(b, states.get(b.user.id), now=now, settings=settings) for b in batches]
+    for player, classified in zip(
+        players, classify_players(engine, players, settings), strict=True
+    ):
+        _transitions(engine, player, classified)
 
-    await queries.lock_player(session, user.id)
-    position, visits = await queries.player_state(session, user.id)
+    moved = [p for p in players if p.accepted]
+    publish: list[RealtimeEvent] = []
+    outcomes: dict[uuid.UUID, challenge_service.ChallengeOutcome] = {}
+    if moved:
+        await _store(session, moved, now=now, settings=settings)
+        events = [e for p in moved for e in p.events]
+        if events:
+            await queries.add_events(session, [e.row() for e in events])
+            await webhook_service.enqueue(session, events)
+            for e in events:
+                GEOFENCE_EVENTS.labels(e.type).inc()
+        # Challenges move only on events, or on time spent inside a fence (dwell goals): a
+        # player outside every fence with nothing happening costs no challenge query.
+        moves = [
+            challenge_service.PlayerMove(p.user, p.events, p.visits, p.accepted[-1][1].timestamp)
+            for p in moved
+            if p.events or p.visits
+        ]
+        if moves:
+            outcomes = await challenge_service.on_locations(session=session, moves=moves)
+        for p in moved:
+            publish.extend(_realtime_events(engine, p))
+    await session.commit()
+    await after_commit(
+        resources, session, publish, challenge_service.ChallengeOutcome.merged(outcomes.values())
+    )
+    # Challenge events belong to the update that caused them: the player's last accepted one.
+    for p in moved:
+        outcome = outcomes.get(p.user.id)
+        target = p.results[p.accepted[-1][0]]
+        if outcome is not None and target is not None:
+            target.events.extend(outcome.events)
+    return [[r for r in p.results if r is not None] for p in players]
+
+
+def _plausible(
+    batch: PlayerUpdates,
+    state: queries.PlayerState | None,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> _Player:
+    """Plausibility first (each fix against the last accepted one), in time order: a phone's
+    buffered batch may come in any order."""
+    updates = batch.updates
+    stamps = [u.timestamp or now for u in updates]
+    visits = {} if state is None else state.visits
+    position = None if state is None else state.position
     last = (
         None
         if position is None
         else Fix(position.lat, position.lng, position.accuracy_m, position.fix_at)
     )
-    before = {f: Visit(v.entered_at, v.dwell_fired) for f, v in visits.items()}
-
-    results: list[UpdateResult | None] = [None] * len(updates)
-    accepted: list[tuple[int, Fix, LocationUpdateIn]] = []
-    # Plausibility first (each fix against the last accepted one), in time order: a phone's
-    # buffered batch may come in any order.
+    player = _Player(
+        user=batch.user,
+        stamps=stamps,
+        results=[None] * len(updates),
+        accepted=[],
+        visits=visits,
+        before={f: Visit(v.entered_at, v.dwell_fired) for f, v in visits.items()},
+    )
     for i in sorted(range(len(updates)), key=lambda k: (stamps[k], k)):
         update, at = updates[i], stamps[i]
         reason = check_fix(update, at, last, now=now, settings=settings)
         if reason is not None:
             LOCATION_UPDATES.labels(reason).inc()
-            results[i] = UpdateResult(index=i, accepted=False, reason=reason)
+            player.results[i] = UpdateResult(index=i, accepted=False, reason=reason)
             continue
         last = Fix(update.lat, update.lng, update.accuracy_m, at)
-        accepted.append((i, last, update))
+        player.accepted.append((i, last, update))
+    return player
 
-    events: list[GeoEvent] = []
-    fixes = [f for _, f, _ in accepted]
-    for (i, fix, _), classified in zip(
-        accepted, classify_fixes(engine, fixes, visits, settings), strict=True
-    ):
-        transitions = step(visits, classified, t=fix.timestamp.timestamp(), fence=engine.get)
-        caused = geo_events(engine, transitions, user=user, fix=fix)
-        events.extend(caused)
+
+def _transitions(engine: GeofenceEngine, player: _Player, classified: list[Classification]) -> None:
+    for (i, fix, _), c in zip(player.accepted, classified, strict=True):
+        transitions = step(player.visits, c, t=fix.timestamp.timestamp(), fence=engine.get)
+        caused = geo_events(engine, transitions, user=player.user, fix=fix)
+        player.events.extend(caused)
         LOCATION_UPDATES.labels("accepted").inc()
-        results[i] = UpdateResult(index=i, accepted=True, events=[_event_out(e) for e in caused])
-
-    publish: list[RealtimeEvent] = []
-    outcome = challenge_service.ChallengeOutcome()
-    if accepted:
-        _, fix, update = accepted[-1]
-        await queries.save_fixes(
-            session,
-            position={
-                "user_id": user.id,
-                "lat": fix.lat,
-                "lng": fix.lng,
-                "accuracy_m": fix.accuracy_m,
-                "speed_mps": update.speed_mps,
-                "heading_deg": update.heading_deg,
-                "fix_at": fix.timestamp,
-                "received_at": now,
-            },
-            history=[(f.lat, f.lng, f.accuracy_m, f.timestamp) for f in fixes],
-            keep=settings.location_history_size,
+        player.results[i] = UpdateResult(
+            index=i, accepted=True, events=[_event_out(e) for e in caused]
         )
-        await queries.save_visits(session, user.id, before, visits, fix.timestamp)
-        if events:
-            await queries.add_events(session, [e.row() for e in events])
-            await webhook_service.enqueue(session, events)
-        # Challenges move only on events, or on time spent inside a fence (dwell goals): a
-        # player outside every fence with nothing happening costs no challenge query.
-        if events or visits:
-            outcome = await challenge_service.on_location(
-                session=session, user=user, events=events, visits=visits, last_t=fix.timestamp
+
+
+async def _store(
+    session: AsyncSession, moved: Sequence[_Player], *, now: datetime, settings: Settings
+) -> None:
+    positions = []
+    for p in moved:
+        _, fix, update = p.accepted[-1]
+        positions.append(
+            queries.NewPosition(
+                user_id=p.user.id,
+                lat=fix.lat,
+                lng=fix.lng,
+                accuracy_m=fix.accuracy_m,
+                speed_mps=update.speed_mps,
+                heading_deg=update.heading_deg,
+                fix_at=fix.timestamp,
+                received_at=now,
             )
-        for e in events:
-            GEOFENCE_EVENTS.labels(e.type).inc()
-        publish.extend(e.realtime() for e in events)
-        publish.extend(
+        )
+    history = [
+        (p.user.id, f.lat, f.lng, f.accuracy_m, f.timestamp)
+        for p in moved
+        for _, f, _ in p.accepted
+    ]
+    await queries.save_fixes(
+        session, positions=positions, history=history, keep=settings.location_history_size
+    )
+    await queries.save_visits(
+        session,
+        [
+            queries.VisitChange(p.user.id, p.before, p.visits, p.accepted[-1][1].timestamp)
+            for p in moved
+        ],
+    )
+
+
+def _realtime_events(engine: GeofenceEngine, p: _Player) -> list[RealtimeEvent]:
+    """What the real-time side gets for one player's accepted fixes: the geofence events, one
+    `_location_accepted` per fix (proximity alerts), and the position for the organizers of
+    the fences the player is in."""
+    out = [e.realtime() for e in p.events]
+    user = p.user
+    out.extend(
+        RealtimeEvent(
+            type="_location_accepted",
+            data={
+                "user_id": str(user.id),
+                "lat": f.lat,
+                "lng": f.lng,
+                "accuracy_m": f.accuracy_m,
+                "timestamp": f.timestamp.isoformat(),
+            },
+        )
+        for _, f, _ in p.accepted
+    )
+    owners = {
+        str(info.owner_id)
+        for f in p.visits
+        if (info := engine.get(f)) is not None and info.owner_id is not None
+    }
+    if owners:
+        _, fix, _ = p.accepted[-1]
+        out.append(
             RealtimeEvent(
-                type="_location_accepted",
+                type="player_position",
                 data={
                     "user_id": str(user.id),
-                    "lat": f.lat,
-                    "lng": f.lng,
-                    "accuracy_m": f.accuracy_m,
-                    "timestamp": f.timestamp.isoformat(),
+                    "username": user.username,
+                    "lat": fix.lat,
+                    "lng": fix.lng,
+                    "accuracy_m": fix.accuracy_m,
+                    "timestamp": fix.timestamp.isoformat(),
+                    "fence_ids": sorted(str(f) for f in p.visits),
                 },
+                user_ids=tuple(sorted(owners)),
             )
-            for f in fixes
         )
-        owners = {
-            str(info.owner_id)
-            for f in visits
-            if (info := engine.get(f)) is not None and info.owner_id is not None
-        }
-        if owners:
-            publish.append(
-                RealtimeEvent(
-                    type="player_position",
-                    data={
-                        "user_id": str(user.id),
-                        "username": user.username,
-                        "lat": fix.lat,
-                        "lng": fix.lng,
-                        "accuracy_m": fix.accuracy_m,
-                        "timestamp": fix.timestamp.isoformat(),
-                        "fence_ids": sorted(str(f) for f in visits),
-                    },
-                    user_ids=tuple(sorted(owners)),
-                )
-            )
-    await session.commit()
-    await after_commit(resources, session, publish, outcome)
-    # Challenge events belong to the update that caused them: the last accepted one.
-    if accepted and outcome.events:
-        last_index = max(
-            (r.index for r in results if r is not None and r.accepted),
-            key=lambda k: stamps[k],
-        )
-        target = results[last_index]
-        assert target is not None
-        target.events.extend(outcome.events)
-    return [r for r in results if r is not None]
+    return out
 
 
 async def after_commit(
@@ -377,7 +499,9 @@ async def reevaluate_players(
             engine, transitions, user=user, fix=last, reason_override="fence_changed"
         )
         if events:
-            await queries.save_visits(session, user_id, before, visits, last.timestamp)
+            await queries.save_visits(
+                session, [queries.VisitChange(user_id, before, visits, last.timestamp)]
+            )
             await queries.add_events(session, [e.row() for e in events])
             await webhook_service.enqueue(session, events)
             for e in events:

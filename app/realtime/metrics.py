@@ -28,3 +28,8 @@ EVENT_AGE = Histogram(
     "Time from XADD to emit, per stream event",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+LOCATION_BATCH_SIZE = Histogram(
+    "cyberspace_realtime_location_batch_size",
+    "Socket.IO location updates ingested per batch (one transaction)",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 from app.auth.errors import InvalidToken
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.locations.schemas import LocationUpdateIn
-from app.locations.service import ingest_updates
 from app.realtime import rooms
+from app.realtime.location_batcher import LocationBatcher
 from app.realtime.metrics import EVENTS_EMITTED, SOCKET_CONNECTIONS, SOCKET_REFUSED
 from app.realtime.positions import PositionStore
 from app.resources import Resources
@@ -78,6 +78,11 @@ class RealtimeServer:
         )
         self.asgi = socketio.ASGIApp(self.sio, socketio_path="socket.io")
         self.sockets: dict[str, SocketState] = {}
+        self.locations = LocationBatcher(
+            resources,
+            max_batch=self.settings.realtime_location_batch_max,
+            workers=self.settings.realtime_location_workers,
+        )
         prefix = self.settings.redis_channel_prefix
         self._device_key = f"{prefix}:rt:device"
         self._presence_key = f"{prefix}:rt:presence"
@@ -280,14 +285,7 @@ class RealtimeServer:
 
     async def location_update(self, state: SocketState, sid: str, data: dict[str, Any]) -> Ack:
         update = LocationUpdateIn.model_validate(data)
-        async with self.resources.session_factory() as session:
-            user = await user_queries.get_user(session, uuid.UUID(state.user_id))
-            if user is None or not user.is_active:
-                raise Forbidden("Account not found or disabled")
-            results = await ingest_updates(
-                resources=self.resources, session=session, user=user, updates=[update]
-            )
-        result = results[0]
+        result = await self.locations.submit(uuid.UUID(state.user_id), update)
         if result.accepted:
             cell = rooms.cell(update.lat, update.lng, self.settings.realtime_cell_resolution)
             if cell != state.cell:
@@ -305,6 +303,7 @@ class RealtimeServer:
         """Close this process's sockets and stop engine.io's ping service and the manager's
         listener. Not `sio.shutdown()`: it awaits the ping service task, which can miss its
         stop event and wait forever (seen under load), and a stopping process must not hang."""
+        await self.locations.aclose()
         for sid in list(self.sockets):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.sio.disconnect(sid, ignore_queue=True), timeout=1.0)

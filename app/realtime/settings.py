@@ -31,3 +31,8 @@ class RealtimeSettings(BaseSettings):
     realtime_claim_idle_ms: int = Field(default=30_000, ge=100)
     # Stream entries older than this are acknowledged without being sent (stale alerts).
     realtime_max_event_age_s: float = Field(default=120.0, gt=0)
+    # Socket.IO location updates are ingested in batches: each batch takes everything queued
+    # (up to this many) while the previous ones ran; this many batches run at once (one
+    # computes while another waits for PostgreSQL).
+    realtime_location_batch_max: int = Field(default=500, ge=1, le=5_000)
+    realtime_location_workers: int = Field(default=2, ge=1, le=16)

@@ -1,6 +1,7 @@
 """All SQL for users and wallets."""
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,10 @@ from app.users.models import User, Wallet
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def get_users(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> list[User]:
+    return list(await session.scalars(select(User).where(User.id.in_(list(user_ids)))))
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:

@@ -1,0 +1,112 @@
+"""Socket.IO location updates, ingested in batches.
+
+Every `location_update` message used to be its own transaction: a user lookup, the player's
+lock, state, writes and a commit — about eight database round trips, which capped one process
+at ~160 updates a second. Here messages wait in a queue while a batch is in flight, and the
+next batch takes everything waiting (up to `realtime_location_batch_max`), so the round trips
+are per batch. No timer: an idle server ingests a lone update at once, and batches grow only
+as fast as updates arrive faster than one batch takes.
+
+A player's updates from several sockets in one batch are ingested together (their own order
+is kept by the plausibility check). Each caller gets its own result, or the batch's error.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.core.errors import Forbidden
+from app.locations.schemas import LocationUpdateIn, UpdateResult
+from app.locations.service import PlayerUpdates, ingest_many
+from app.realtime.metrics import LOCATION_BATCH_SIZE
+from app.resources import Resources
+from app.users import queries as user_queries
+
+log = logging.getLogger("cyberspace.realtime")
+
+
+@dataclass
+class _Pending:
+    user_id: uuid.UUID
+    update: LocationUpdateIn
+    result: "asyncio.Future[UpdateResult]" = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class LocationBatcher:
+    def __init__(self, resources: Resources, *, max_batch: int, workers: int) -> None:
+        self.resources = resources
+        self.max_batch = max_batch
+        self.workers = workers
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._work(), name=f"location-batcher-{i}")
+                for i in range(self.workers)
+            ]
+
+    async def submit(self, user_id: uuid.UUID, update: LocationUpdateIn) -> UpdateResult:
+        """Queue one update and wait for its result (raises what the ingest raised)."""
+        self.start()
+        pending = _Pending(user_id, update)
+        self._queue.put_nowait(pending)
+        return await pending.result
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            LOCATION_BATCH_SIZE.observe(len(batch))
+            try:
+                await self._ingest(batch)
+            except Exception as exc:  # every caller hears about it; the worker lives on
+                log.warning("location batch of %d failed: %r", len(batch), exc)
+                for p in batch:
+                    if not p.result.done():
+                        p.result.set_exception(exc)
+
+    async def _ingest(self, batch: Sequence[_Pending]) -> None:
+        by_user: dict[uuid.UUID, list[_Pending]] = {}
+        for p in batch:
+            by_user.setdefault(p.user_id, []).append(p)
+        async with self.resources.session_factory() as session:
+            users = {u.id: u for u in await user_queries.get_users(session, list(by_user))}
+            for user_id in list(by_user):
+                user = users.get(user_id)
+                if user is None or not user.is_active:
+                    for p in by_user.pop(user_id):
+                        p.result.set_exception(Forbidden("Account not found or disabled"))
+            groups = list(by_user.values())
+            if not groups:
+                return
+            results = await ingest_many(
+                resources=self.resources,
+                session=session,
+                batches=[PlayerUpdates(users[g[0].user_id], [p.update for p in g]) for g in groups],
+            )
+        for group, answers in zip(groups, results, strict=True):
+            for result in answers:
+                # Results carry the index of the update within its player's group.
+                pending = group[result.index]
+                result.index = 0
+                pending.result.set_result(result)
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.result.done():
+                pending.result.cancel()

@@ -8,8 +8,11 @@ Lookup. Each fence has a cover (`geo.cover`) at one resolution: interior cells l
 inside it, boundary cells may straddle it, and every point of the fence lies in one of the
 two. For a batch of points the index computes each point's cell at every resolution in use,
 finds the matching cover cells with binary searches in sorted numpy columns (one column per
-resolution), accepts interior matches outright and runs shapely's vectorised `covers` on the
-boundary matches only.
+resolution) and accepts interior matches outright. A boundary match is settled by, in turn,
+the fence's bounding box, its box raster (`geo.fence_raster`: a 64 x 64 grid over the bounding
+box whose boxes are known to lie wholly inside or outside, made on the fence's first exact
+test and kept) and, for points in raster boxes an edge passes through, shapely's vectorised
+`covers`.
 
 Updates. Fences are stored in append-only slots. A full `load` sorts everything into a base
 table; later upserts and removals mark old slots dead and rebuild only a small overlay table
@@ -35,6 +38,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from geo.fence_bins import bin_ids, lookup_masks
+from geo.fence_raster import IN, MIXED, RasterStore, grid_steps
 from geo.fence_table import CellTable
 
 FloatArray = npt.NDArray[np.float64]
@@ -113,8 +117,12 @@ class FenceIndex(Generic[KeyT]):
         self._from = np.zeros(0, dtype=np.float64)
         self._until = np.zeros(0, dtype=np.float64)
         self._geoms = np.empty(0, dtype=object)
+        self._key_array = np.empty(0, dtype=object)
         self._boundaries = np.empty(0, dtype=object)
         self._bounds = np.empty((0, 4), dtype=np.float64)
+        self._steps = np.empty((0, 2), dtype=np.float64)
+        # Box rasters (geo.fence_raster), made on a fence's first exact test and kept.
+        self._rasters = RasterStore()
         self._base = CellTable()
         self._base_slots = 0
         self._overlay = CellTable()
@@ -124,6 +132,7 @@ class FenceIndex(Generic[KeyT]):
     def load(self, items: Iterable[tuple[KeyT, FenceShape]]) -> None:
         """Replace everything with `items` and sort one base table."""
         self._keys, self._shapes, self._slot_of = [], [], {}
+        self._rasters = RasterStore()
         for key, shape in items:
             if key in self._slot_of:
                 self._shapes[self._slot_of[key]] = None
@@ -169,6 +178,7 @@ class FenceIndex(Generic[KeyT]):
     def _rebuild(self) -> None:
         # Compact the slots: dead ones are dropped for good.
         live = [(k, s) for k, s in zip(self._keys, self._shapes, strict=True) if s is not None]
+        self._rasters.compact([s is not None for s in self._shapes])
         self._keys = [k for k, _ in live]
         self._shapes = [s for _, s in live]
         self._slot_of = {k: i for i, k in enumerate(self._keys) if k is not None}
@@ -195,8 +205,12 @@ class FenceIndex(Generic[KeyT]):
         bounds = np.full((n, 4), np.nan)
         if alive.any():
             bounds[alive] = shapely.bounds(geoms[alive])
+        # fromiter, not np.array: keys that are tuples must stay whole objects.
+        key_array = np.fromiter(self._keys, dtype=object, count=n)
         self._alive, self._geoms, self._from, self._until = alive, geoms, frm, until
-        self._boundaries, self._bounds = boundaries, bounds
+        self._boundaries, self._bounds, self._key_array = boundaries, bounds, key_array
+        self._steps = grid_steps(bounds)
+        self._rasters.resize(n)
 
     # ---- reads ----------------------------------------------------------------------------
 
@@ -207,6 +221,19 @@ class FenceIndex(Generic[KeyT]):
         key = self._keys[slot]
         assert key is not None
         return key
+
+    def keys_by_point(self, pidx: IntArray, slots: IntArray, n: int) -> list[list[KeyT]]:
+        """The keys of (point, slot) pairs as one list per point 0..n-1 (one sort, no
+        per-pair Python calls beyond a list lookup)."""
+        order = np.argsort(pidx, kind="stable")
+        found = self._key_array[slots[order]].tolist()
+        ends = np.cumsum(np.bincount(pidx, minlength=n)).tolist()
+        out: list[list[KeyT]] = []
+        start = 0
+        for end in ends:
+            out.append(found[start:end])
+            start = end
+        return out
 
     def slot_of(self, key: KeyT) -> int | None:
         return self._slot_of.get(key)
@@ -274,11 +301,18 @@ class FenceIndex(Generic[KeyT]):
         self, pidx: IntArray, slots: IntArray, lat_a: FloatArray, lng_a: FloatArray
     ) -> BoolArray:
         """covers(fence, point) per pair: a bounding-box test first (boundary cells reach
-        well past small fences), then one shapely Point per distinct point, not per pair."""
+        well past small fences), then the fence's raster, then GEOS for the pairs in boxes an
+        edge may touch (one shapely Point per distinct point, not per pair)."""
         x, y = lng_a[pidx], lat_a[pidx]
         box = self._bounds[slots]
         result = (box[:, 0] <= x) & (x <= box[:, 2]) & (box[:, 1] <= y) & (y <= box[:, 3])
         todo = np.flatnonzero(result)
+        if todo.size:
+            state = self._rasters.states(
+                slots[todo], x[todo], y[todo], self._geoms, self._bounds, self._steps
+            )
+            result[todo] = state == IN
+            todo = todo[state == MIXED]
         if todo.size:
             needed = np.unique(pidx[todo])
             points = np.empty(lat_a.size, dtype=object)
@@ -382,16 +416,15 @@ class FenceIndex(Generic[KeyT]):
 
     # ---- one point: the same answers without the per-call cost of numpy batches ----------
 
-    def _candidates_one(self, lat: float, lng: float, at: float | None) -> list[tuple[int, bool]]:
-        found: list[tuple[int, bool]] = []
+    def _candidates_one(
+        self, lat: float, lng: float, at: float | None
+    ) -> tuple[IntArray, BoolArray]:
+        """(slots, is boundary cell) of the live cover cells holding one point."""
+        found_s: list[IntArray] = []
+        found_b: list[BoolArray] = []
         cells: dict[int, np.uint64] = {}
-        ids = bin_ids(np.array([lat]), np.array([lng]))
-        mask = int(
-            (
-                lookup_masks(self._base.bins, self._base.bin_masks, ids)
-                | lookup_masks(self._overlay.bins, self._overlay.bin_masks, ids)
-            )[0]
-        )
+        bin_id = int(bin_ids(np.array([lat]), np.array([lng]))[0])
+        mask = self._base.mask_of(bin_id) | self._overlay.mask_of(bin_id)
         for table in (self._base, self._overlay):
             for res, keys in table.keys.items():
                 if not mask & (1 << res):
@@ -402,29 +435,29 @@ class FenceIndex(Generic[KeyT]):
                 k = int(keys.searchsorted(cell))
                 if k < keys.size and keys[k] == cell:
                     lo, hi = int(table.starts[res][k]), int(table.starts[res][k + 1])
-                    slots = table.slots[res][lo:hi].tolist()
-                    flags = table.boundary[res][lo:hi].tolist()
-                    found.extend(zip(slots, flags, strict=True))
-        alive, frm, until = self._alive, self._from, self._until
-        return [(s, b) for s, b in found if alive[s] and (at is None or frm[s] <= at < until[s])]
+                    found_s.append(table.slots[res][lo:hi])
+                    found_b.append(table.boundary[res][lo:hi])
+        if not found_s:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bool_)
+        slots, boundary = np.concatenate(found_s), np.concatenate(found_b)
+        keep = self._alive[slots]
+        if at is not None:
+            keep &= (self._from[slots] <= at) & (at < self._until[slots])
+        return slots[keep], boundary[keep]
 
     def covering_one(self, lat: float, lng: float, *, at: float | None = None) -> list[int]:
         """Slots of the fences covering one point (same answer as `covering`)."""
-        found = self._candidates_one(lat, lng, at)
-        sure = [s for s, boundary in found if not boundary]
-        b = self._bounds
-        exact = np.array(
-            [
-                s
-                for s, boundary in found
-                if boundary and b[s, 0] <= lng <= b[s, 2] and b[s, 1] <= lat <= b[s, 3]
-            ],
-            dtype=np.int64,
-        )
-        if exact.size:
-            # One vectorised call: per-call overhead dominates single shapely predicates.
-            sure += exact[_covers(self._geoms[exact], Point(lng, lat))].tolist()
-        return sure
+        slots, boundary = self._candidates_one(lat, lng, at)
+        if boundary.any():
+            # One vectorised pass (bounding boxes, rasters, then GEOS): per-call overhead
+            # dominates single shapely predicates, and plain Python per candidate is no faster.
+            test = slots[boundary]
+            covered = self._exact(
+                np.zeros(test.size, np.int64), test, np.array([lat]), np.array([lng])
+            )
+            boundary[boundary] = ~covered
+        result: list[int] = slots[~boundary].tolist()
+        return result
 
     def classify_one(
         self,
@@ -436,7 +469,11 @@ class FenceIndex(Generic[KeyT]):
         at: float | None = None,
     ) -> list[tuple[int, int]]:
         """(slot, INSIDE or BORDER) for one point (same answer as `classify`)."""
-        kinds = {s: _BOUNDARY if b else _INTERIOR for s, b in self._candidates_one(lat, lng, at)}
+        slots_found, boundary_found = self._candidates_one(lat, lng, at)
+        kinds = {
+            s: _BOUNDARY if b else _INTERIOR
+            for s, b in zip(slots_found.tolist(), boundary_found.tolist(), strict=True)
+        }
         included: set[int] = set()
         for key in include:
             slot = self._slot_of.get(key)

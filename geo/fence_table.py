@@ -28,6 +28,8 @@ class CellTable:
     starts: dict[int, IntArray] = field(default_factory=dict)
     bins: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     bin_masks: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # The same as a dict, for one-point lookups without numpy call overhead.
+    bin_dict: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, shapes: Sequence[tuple[int, "FenceShape"]]) -> "CellTable":
@@ -35,7 +37,11 @@ class CellTable:
         for slot, shape in shapes:
             by_res.setdefault(shape.res, []).append((slot, shape))
         bins, bin_masks = bin_masks_of([(s.geom.bounds, s.res) for _, s in shapes])
-        table = cls(bins=bins, bin_masks=bin_masks)
+        table = cls(
+            bins=bins,
+            bin_masks=bin_masks,
+            bin_dict=dict(zip(bins.tolist(), bin_masks.tolist(), strict=True)),
+        )
         for res, group in by_res.items():
             parts = [s.interior for _, s in group] + [s.boundary for _, s in group]
             sizes = [p.size for p in parts]
@@ -52,6 +58,10 @@ class CellTable:
             table.keys[res] = keys
             table.starts[res] = np.append(starts, cells.size).astype(np.int64)
         return table
+
+    def mask_of(self, bin_id: int) -> int:
+        """The resolution bitmask of one grid square (see geo.fence_bins)."""
+        return self.bin_dict.get(bin_id, 0)
 
     def size(self) -> int:
         return sum(c.size for c in self.slots.values())

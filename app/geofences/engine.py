@@ -208,11 +208,7 @@ class GeofenceEngine:
         n = len(lats)
         GEOFENCE_CHECKS.labels("containing").inc(n)
         pidx, slots = self.index.covering(lats, lngs, at=_at(at))
-        found: list[set[uuid.UUID]] = [set() for _ in range(n)]
-        key_of = self.index.key_of
-        for p, s in zip(pidx.tolist(), slots.tolist(), strict=True):
-            found[p].add(key_of(s))
-        return found
+        return [set(keys) for keys in self.index.keys_by_point(pidx, slots, n)]
 
     def classify(
         self,

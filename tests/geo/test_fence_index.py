@@ -163,3 +163,34 @@ def test_updates_overlay_rebuild_and_windows(fences: list[Polygon | MultiPolygon
     assert 5000 in keys()
     assert 1000 not in keys()
     assert 0 not in keys()
+
+
+def test_rasters_follow_slots_through_updates_and_rebuilds(
+    fences: list[Polygon | MultiPolygon], rng: np.random.Generator
+) -> None:
+    """Rasters are made lazily and kept per slot; removals, overlays and the compaction of a
+    full re-sort must never pair a slot with another fence's raster."""
+    index: FenceIndex[int] = FenceIndex()
+    index.load((i, shape_of(g)) for i, g in enumerate(fences[:60]))
+    pts = np.vstack([points_near_edges(rng, g, 40) for g in fences[:120]])
+
+    def check(live: dict[int, Polygon | MultiPolygon]) -> None:
+        p, s = index.covering(pts[:, 1], pts[:, 0])
+        got = {(pi, index.key_of(si)) for pi, si in zip(p.tolist(), s.tolist(), strict=True)}
+        keys = list(live)
+        expected = {(pi, keys[f]) for pi, f in brute([live[k] for k in keys], pts)}
+        assert got == expected
+
+    live: dict[int, Polygon | MultiPolygon] = dict(enumerate(fences[:60]))
+    check(live)  # builds rasters for the first 60 slots
+    index.remove(range(0, 60, 2))
+    for k in range(0, 60, 2):
+        del live[k]
+    index.upsert((100 + i, shape_of(fences[60 + i])) for i in range(30))
+    live.update({100 + i: fences[60 + i] for i in range(30)})
+    check(live)
+    # Enough upserts to force a full re-sort that compacts the slots.
+    reused = [shape_of(g) for g in fences[90:120]]
+    index.upsert((1000 + i, reused[i % 30]) for i in range(2100))
+    live.update({1000 + i: fences[90 + i % 30] for i in range(2100)})
+    check(live)

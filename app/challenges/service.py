@@ -35,6 +35,7 @@ from app.locations.transitions import Visit
 from app.nfts.rewards import award_nft
 from app.resources import Resources
 from app.users.models import User
+from app.users.refs import UserRef
 
 log = logging.getLogger("cyberspace.challenges")
 
@@ -232,7 +233,7 @@ def _advance(
     c: Challenge,
     p: ChallengeParticipant,
     *,
-    user: User,
+    user: UserRef,
     at: datetime,
     state: dict[str, Any],
     progress: int,
@@ -283,7 +284,7 @@ def _advance(
 class PlayerMove:
     """What a location update did for one player: its geofence events and current visits."""
 
-    user: User
+    user: UserRef
     events: list[GeoEvent]
     visits: dict[uuid.UUID, Visit]
     last_t: datetime

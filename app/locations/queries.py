@@ -4,14 +4,18 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.locations.models import GeofenceEvent, PlayerFenceState, PlayerPosition
 from app.locations.transitions import Visit
+
+# Core tables for bulk writes: no ORM bookkeeping for rows nobody reads back.
+_EVENTS = cast(Table, GeofenceEvent.__table__)
+_FENCE_STATES = cast(Table, PlayerFenceState.__table__)
 
 
 def _lock_key(user_id: uuid.UUID) -> int:
@@ -227,10 +231,10 @@ async def save_visits(session: AsyncSession, changes: Sequence[VisitChange]) -> 
     ]
     if rows:
         # A fence left and re-entered within one batch keeps its row with a new entered_at.
-        stmt = insert(PlayerFenceState).values(rows)
+        stmt = insert(_FENCE_STATES).values(rows)
         await session.execute(
             stmt.on_conflict_do_update(
-                index_elements=[PlayerFenceState.user_id, PlayerFenceState.fence_id],
+                index_elements=["user_id", "fence_id"],
                 set_={
                     "entered_at": stmt.excluded.entered_at,
                     "last_fix_at": stmt.excluded.last_fix_at,
@@ -242,7 +246,7 @@ async def save_visits(session: AsyncSession, changes: Sequence[VisitChange]) -> 
 
 async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(GeofenceEvent), list(rows))
+        await session.execute(insert(_EVENTS), list(rows))
 
 
 async def players_in_fences(

@@ -39,6 +39,7 @@ from app.locations.transitions import Transition, Visit, step
 from app.resources import Resources
 from app.settings import Settings
 from app.users.models import User
+from app.users.refs import UserRef
 from app.webhooks import service as webhook_service
 from geo.plausibility import hysteresis_margin_m, implied_speed_mps
 
@@ -176,7 +177,7 @@ def geo_events(
     engine: GeofenceEngine,
     transitions: list[Transition],
     *,
-    user: User,
+    user: UserRef,
     fix: Fix,
     reason_override: str | None = None,
 ) -> list[GeoEvent]:
@@ -223,7 +224,7 @@ def _event_out(event: GeoEvent) -> EventOut:
 class PlayerUpdates:
     """One player's part of an ingest: who, and their updates in arrival order."""
 
-    user: User
+    user: UserRef
     updates: list[LocationUpdateIn]
 
 
@@ -231,7 +232,7 @@ class PlayerUpdates:
 class _Player:
     """One player's updates on their way through an ingest."""
 
-    user: User
+    user: UserRef
     stamps: list[datetime]
     results: list[UpdateResult | None]
     # (index in the request, the fix, the update), in time order
@@ -245,7 +246,7 @@ async def ingest_updates(
     *,
     resources: Resources,
     session: AsyncSession,
-    user: User,
+    user: UserRef,
     updates: list[LocationUpdateIn],
 ) -> list[UpdateResult]:
     """One player's batch of updates (POST /api/locations); see `ingest_many`."""
@@ -302,6 +303,26 @@ async def ingest_many(
             outcomes = await challenge_service.on_locations(session=session, moves=moves)
         for p in moved:
             publish.extend(_realtime_events(engine, p))
+        # Every accepted fix of the call in one internal event (proximity alerts): one stream
+        # entry per batch rather than one per fix.
+        publish.append(
+            RealtimeEvent(
+                type="_location_accepted",
+                data={
+                    "fixes": [
+                        {
+                            "user_id": str(p.user.id),
+                            "lat": f.lat,
+                            "lng": f.lng,
+                            "accuracy_m": f.accuracy_m,
+                            "timestamp": f.timestamp.isoformat(),
+                        }
+                        for p in moved
+                        for _, f, _ in p.accepted
+                    ]
+                },
+            )
+        )
     await session.commit()
     await after_commit(
         resources, session, publish, challenge_service.ChallengeOutcome.merged(outcomes.values())
@@ -400,24 +421,10 @@ async def _store(
 
 
 def _realtime_events(engine: GeofenceEngine, p: _Player) -> list[RealtimeEvent]:
-    """What the real-time side gets for one player's accepted fixes: the geofence events, one
-    `_location_accepted` per fix (proximity alerts), and the position for the organizers of
-    the fences the player is in."""
+    """What the real-time side gets for one player besides the accepted fixes: the geofence
+    events, and the position for the organizers of the fences the player is in."""
     out = [e.realtime() for e in p.events]
     user = p.user
-    out.extend(
-        RealtimeEvent(
-            type="_location_accepted",
-            data={
-                "user_id": str(user.id),
-                "lat": f.lat,
-                "lng": f.lng,
-                "accuracy_m": f.accuracy_m,
-                "timestamp": f.timestamp.isoformat(),
-            },
-        )
-        for _, f, _ in p.accepted
-    )
     owners = {
         str(info.owner_id)
         for f in p.visits

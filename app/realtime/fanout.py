@@ -15,7 +15,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,13 +26,16 @@ from redis.exceptions import RedisError, ResponseError
 from app.core.events import RealtimeEvent, events_stream
 from app.placements.index import NearbyHit, PlacementIndex
 from app.realtime import rooms
-from app.realtime.metrics import ALERTS_SENT, EVENT_AGE, EVENTS_EMITTED, STREAM_LAG, STREAM_PENDING
+from app.realtime.emit_bus import Emit, EmitBus
+from app.realtime.metrics import EVENT_AGE, STREAM_LAG, STREAM_PENDING
 from app.realtime.positions import PositionStore, ProximityUpdate
+from app.realtime.pubsub import RESUBSCRIBE_GRACE_S
 from app.settings import Settings
 
 log = logging.getLogger("cyberspace.realtime")
 
 GROUP = "realtime"
+InternalHandler = Callable[[RealtimeEvent], Awaitable[None]]
 # Events a player gets because of where they are or what happened to them: "alerts".
 ALERT_TYPES = frozenset(
     {
@@ -75,14 +78,20 @@ class StreamFanout:
         settings: Settings,
         positions: PositionStore,
         index: Callable[[], PlacementIndex],
+        bus: EmitBus,
+        internal: Mapping[str, InternalHandler] | None = None,
     ) -> None:
         self.sio = sio
+        self.bus = bus
         self.redis = redis
         self.settings = settings
         self.positions = positions
         self.index = index
+        # Handlers of internal (`_`-prefixed) event types other features publish, by type.
+        self.internal = dict(internal or {})
         self.stream = events_stream(settings.redis_channel_prefix)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._queued: list[Emit] = []
 
     async def ensure_group(self) -> None:
         try:
@@ -100,12 +109,20 @@ class StreamFanout:
         last_claim = 0.0
         group_ready = False
         backoff = 0.5
+        outage = False
         me = asyncio.current_task()
         while True:
             # redis-py can swallow a cancellation that lands inside a command; honour it here.
             if me is not None and me.cancelling():
                 raise asyncio.CancelledError
             try:
+                if outage:
+                    # Redis is back, but other processes' Socket.IO listeners may not have
+                    # re-subscribed yet, and what is emitted before they have never reaches
+                    # their sockets. Hold the events (they wait in the stream) that long.
+                    await self.redis.ping()
+                    await asyncio.sleep(RESUBSCRIBE_GRACE_S)
+                    outage = False
                 if not group_ready:
                     await self.ensure_group()
                     group_ready = True
@@ -126,13 +143,18 @@ class StreamFanout:
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):  # the stream was deleted (FLUSHDB): start over
                     group_ready = False
+                    # Or Redis restarted empty, and the error was seen on a new connection:
+                    # hold events as after an outage (needless after a mere FLUSHDB: 1 s).
+                    outage = True
                     continue
                 log.exception("event stream read failed")
                 await asyncio.sleep(1)
             except (RedisError, OSError):
                 log.warning("event stream unavailable; retrying in %.1fs", backoff)
+                outage = True
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                # Capped low: events wait in the stream until this loop is back.
+                backoff = min(backoff * 2, 2.0)
 
     async def _read(self) -> Any:
         """XREADGROUP, shielded: cancelling redis-py in the middle of a blocking read can hang
@@ -210,7 +232,8 @@ class StreamFanout:
                 done.append(entry_id)
             await self._flush_locations(run, done)
         finally:
-            # One XACK for the batch; what failed stays pending for XAUTOCLAIM.
+            # The batch's emits, then one XACK; what failed stays pending for XAUTOCLAIM.
+            await self._send_queued()
             if done:
                 await self.redis.xack(self.stream, GROUP, *done)
 
@@ -232,7 +255,7 @@ class StreamFanout:
         batch = list(run)
         run.clear()
         try:
-            await self.on_locations([event.data for _, event in batch])
+            await self.on_locations([fix for _, event in batch for fix in event.data["fixes"]])
         except (RedisError, OSError):
             raise
         except Exception:
@@ -242,17 +265,24 @@ class StreamFanout:
             done.append(entry_id)
 
     async def emit(self, event: str, data: dict[str, Any], to: list[str] | str) -> None:
-        await self.sio.emit(event, data, to=to)
-        EVENTS_EMITTED.labels(event).inc()
-        if event in ALERT_TYPES:
-            ALERTS_SENT.labels(event).inc()
+        """Queue an emit; `handle_entries` sends a batch's emits together (one pub/sub
+        message for the other processes, app/realtime/emit_bus.py) before it acknowledges
+        the batch."""
+        self._queued.append((event, data, to))
+
+    async def _send_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        await self.bus.send(queued)
 
     async def dispatch(self, event: RealtimeEvent) -> None:
         if event.type == "_location_accepted":
-            await self.on_locations([event.data])
+            await self.on_locations(event.data["fixes"])
             return
         if event.type.startswith("_"):
-            return  # internal events of other features
+            handler = self.internal.get(event.type)
+            if handler is not None:
+                await handler(event)
+            return  # internal events are never sent to clients as such
         targets = [rooms.user(u) for u in event.user_ids]
         if event.space_id is not None:
             targets.append(rooms.space(event.space_id))

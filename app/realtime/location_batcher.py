@@ -78,10 +78,9 @@ class LocationBatcher:
         for p in batch:
             by_user.setdefault(p.user_id, []).append(p)
         async with self.resources.session_factory() as session:
-            users = {u.id: u for u in await user_queries.get_users(session, list(by_user))}
+            users = {u.id: u for u in await user_queries.active_users(session, list(by_user))}
             for user_id in list(by_user):
-                user = users.get(user_id)
-                if user is None or not user.is_active:
+                if user_id not in users:
                     for p in by_user.pop(user_id):
                         p.result.set_exception(Forbidden("Account not found or disabled"))
             groups = list(by_user.values())

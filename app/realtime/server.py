@@ -24,6 +24,7 @@ from app.realtime import rooms
 from app.realtime.location_batcher import LocationBatcher
 from app.realtime.metrics import EVENTS_EMITTED, SOCKET_CONNECTIONS, SOCKET_REFUSED
 from app.realtime.positions import PositionStore
+from app.realtime.pubsub import ResilientRedisManager
 from app.resources import Resources
 from app.spaces.access import parse_space_id, require_entry
 from app.users import queries as user_queries
@@ -55,7 +56,8 @@ def _error(exc: DomainError) -> Ack:
 def make_manager(resources: Resources) -> socketio.AsyncManager:
     settings = resources.settings
     if settings.socketio_manager == "redis":
-        return socketio.AsyncRedisManager(
+        # Back on pub/sub within half a second of a Redis restart (app/realtime/pubsub.py).
+        return ResilientRedisManager(
             settings.redis_url, channel=f"{settings.redis_channel_prefix}:socketio"
         )
     return socketio.AsyncManager()
@@ -171,16 +173,19 @@ class RealtimeServer:
         if state is None:
             return
         SOCKET_CONNECTIONS.dec()
-        # Only clear the device marker if it still names this socket (not its successor).
-        key = f"{self._device_key}:{state.device}"
-        current: Any = await self.redis.get(key)
-        if (
-            current is not None
-            and (current.decode() if isinstance(current, bytes) else current) == sid
-        ):
-            await self.redis.delete(key)
-        for space_id in list(state.spaces):
-            await self._leave(state, sid, space_id)
+        try:
+            # Only clear the device marker if it still names this socket (not its successor).
+            key = f"{self._device_key}:{state.device}"
+            current: Any = await self.redis.get(key)
+            if (
+                current is not None
+                and (current.decode() if isinstance(current, bytes) else current) == sid
+            ):
+                await self.redis.delete(key)
+        finally:
+            # Even when Redis failed above: the socket must leave its spaces.
+            for space_id in list(state.spaces):
+                await self._leave(state, sid, space_id)
 
     # --- spaces -------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 the REST routes, the Socket.IO handlers and portals."""
 
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,3 +113,26 @@ async def find_user(session: AsyncSession, ref: str) -> User:
     if target is None or not target.is_active:
         raise NotFound("No such user", details={"field": "user_id"})
     return target
+
+
+async def who_may_stay(
+    session: AsyncSession, inside: Mapping[uuid.UUID, Collection[uuid.UUID]]
+) -> dict[uuid.UUID, set[uuid.UUID] | None]:
+    """For the real-time side after a membership or access change: of the users inside each
+    space, those still allowed in (the rule of SpaceAccess.can_enter: public, member or
+    admin); None for a space that no longer exists. Three queries for any number of spaces."""
+    users = {u for members in inside.values() for u in members}
+    access = await queries.access_types(session, inside.keys())
+    closed = [s for s, kind in access.items() if kind != AccessType.PUBLIC.value]
+    members = await queries.memberships_among(session, closed, users)
+    admins = await queries.admins_among(session, users) if closed else set()
+    result: dict[uuid.UUID, set[uuid.UUID] | None] = {}
+    for space_id, present in inside.items():
+        kind = access.get(space_id)
+        if kind is None:
+            result[space_id] = None
+        elif kind == AccessType.PUBLIC.value:
+            result[space_id] = set(present)
+        else:
+            result[space_id] = {u for u in present if u in admins or (space_id, u) in members}
+    return result

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.spaces import queries
 from app.spaces.access import find_user, load_access, require_manager
+from app.spaces.events import AccessChange, EventBus, announce_access_change
 from app.spaces.models import (
     AccessType,
     InvitationStatus,
@@ -59,7 +60,7 @@ async def join(*, session: AsyncSession, user: User, space_id: uuid.UUID) -> Mem
     )
 
 
-async def leave(*, session: AsyncSession, user: User, space_id: uuid.UUID) -> None:
+async def leave(*, session: AsyncSession, bus: EventBus, user: User, space_id: uuid.UUID) -> None:
     access = await load_access(session, space_id, user)
     if access.membership is None:
         raise NotFound("You are not a member of this space")
@@ -67,10 +68,14 @@ async def leave(*, session: AsyncSession, user: User, space_id: uuid.UUID) -> No
         raise Conflict("The owner cannot leave; delete the space instead")
     await session.delete(access.membership)
     await session.commit()
+    # Outside a public space, giving up membership also means leaving the room.
+    await announce_access_change(
+        bus=bus, session=session, space_id=space_id, user_ids=[user.id], reason=AccessChange.LEFT
+    )
 
 
 async def remove_member(
-    *, session: AsyncSession, actor: User, space_id: uuid.UUID, user_ref: str
+    *, session: AsyncSession, bus: EventBus, actor: User, space_id: uuid.UUID, user_ref: str
 ) -> None:
     await require_manager(session, space_id, actor)
     target = await find_user(session, user_ref)
@@ -81,6 +86,13 @@ async def remove_member(
         raise Conflict("The owner cannot be removed")
     await session.delete(membership)
     await session.commit()
+    await announce_access_change(
+        bus=bus,
+        session=session,
+        space_id=space_id,
+        user_ids=[target.id],
+        reason=AccessChange.REMOVED,
+    )
 
 
 def _invitation_out(invitation: SpaceInvitation, space_name: str) -> InvitationOut:
@@ -129,13 +141,23 @@ async def decline(*, session: AsyncSession, user: User, space_id: uuid.UUID) -> 
 
 
 async def revoke_invitation(
-    *, session: AsyncSession, actor: User, space_id: uuid.UUID, user_ref: str
+    *, session: AsyncSession, bus: EventBus, actor: User, space_id: uuid.UUID, user_ref: str
 ) -> None:
     await require_manager(session, space_id, actor)
     target = await find_user(session, user_ref)
     if not await queries.delete_invitation(session, space_id, target.id):
         raise NotFound("No invitation for this user")
     await session.commit()
+    # A pending invitation grants no entry and an accepted one became a membership, which
+    # this leaves alone; the re-check keeps "every access change is re-checked live" true
+    # without this function having to know that.
+    await announce_access_change(
+        bus=bus,
+        session=session,
+        space_id=space_id,
+        user_ids=[target.id],
+        reason=AccessChange.INVITATION_REVOKED,
+    )
 
 
 def _asset_out(asset: SpaceAsset) -> AssetOut:

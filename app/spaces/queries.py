@@ -1,7 +1,7 @@
 """All SQL for spaces, members, invitations and assets."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from geoalchemy2 import Geography
 from sqlalchemy import Row, and_, cast, delete, func, or_, select
@@ -15,7 +15,7 @@ from app.spaces.models import (
     SpaceInvitation,
     SpaceMember,
 )
-from app.users.models import User
+from app.users.models import Role, User
 
 
 async def get_space(session: AsyncSession, space_id: uuid.UUID) -> Space | None:
@@ -150,3 +150,38 @@ async def list_assets(session: AsyncSession, space_id: uuid.UUID) -> Sequence[Sp
 
 async def get_asset(session: AsyncSession, asset_id: uuid.UUID) -> SpaceAsset | None:
     return await session.get(SpaceAsset, asset_id)
+
+
+async def access_types(
+    session: AsyncSession, space_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """access_type of each of these spaces that still exists."""
+    if not space_ids:
+        return {}
+    rows = await session.execute(
+        select(Space.id, Space.access_type).where(Space.id.in_(list(space_ids)))
+    )
+    return {space_id: access for space_id, access in rows.all()}
+
+
+async def memberships_among(
+    session: AsyncSession, space_ids: Collection[uuid.UUID], user_ids: Collection[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(space_id, user_id) memberships within these spaces and users."""
+    if not space_ids or not user_ids:
+        return set()
+    rows = await session.execute(
+        select(SpaceMember.space_id, SpaceMember.user_id).where(
+            SpaceMember.space_id.in_(list(space_ids)), SpaceMember.user_id.in_(list(user_ids))
+        )
+    )
+    return {(space_id, user_id) for space_id, user_id in rows.all()}
+
+
+async def admins_among(session: AsyncSession, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    if not user_ids:
+        return set()
+    rows = await session.scalars(
+        select(User.id).where(User.id.in_(list(user_ids)), User.roles.contains([Role.ADMIN.value]))
+    )
+    return set(rows)

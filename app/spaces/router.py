@@ -9,6 +9,7 @@ from app.auth.dependencies import CurrentUser, OptionalUser
 from app.core.db import SessionDep
 from app.placements.dependencies import NearbyLimitsDep, PlacementSyncDep
 from app.spaces import membership, service
+from app.spaces.dependencies import EventBusDep
 from app.spaces.schemas import (
     AssetIn,
     AssetListOut,
@@ -90,17 +91,22 @@ async def update_space(
     user: CurrentUser,
     session: SessionDep,
     sync: PlacementSyncDep,
+    bus: EventBusDep,
 ) -> SpaceOut:
     return await service.update_space(
-        session=session, sync=sync, actor=user, space_id=space_id, patch=patch
+        session=session, sync=sync, bus=bus, actor=user, space_id=space_id, patch=patch
     )
 
 
 @router.delete("/{space_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete (owner)")
 async def delete_space(
-    space_id: uuid.UUID, user: CurrentUser, session: SessionDep, sync: PlacementSyncDep
+    space_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    sync: PlacementSyncDep,
+    bus: EventBusDep,
 ) -> Response:
-    await service.delete_space(session=session, sync=sync, actor=user, space_id=space_id)
+    await service.delete_space(session=session, sync=sync, bus=bus, actor=user, space_id=space_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -122,17 +128,19 @@ async def join_space(space_id: uuid.UUID, user: CurrentUser, session: SessionDep
 
 
 @router.post("/{space_id}/leave", status_code=status.HTTP_204_NO_CONTENT)
-async def leave_space(space_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
-    await membership.leave(session=session, user=user, space_id=space_id)
+async def leave_space(
+    space_id: uuid.UUID, user: CurrentUser, session: SessionDep, bus: EventBusDep
+) -> Response:
+    await membership.leave(session=session, bus=bus, user=user, space_id=space_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/{space_id}/members/{user_ref}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(
-    space_id: uuid.UUID, user_ref: str, user: CurrentUser, session: SessionDep
+    space_id: uuid.UUID, user_ref: str, user: CurrentUser, session: SessionDep, bus: EventBusDep
 ) -> Response:
     await membership.remove_member(
-        session=session, actor=user, space_id=space_id, user_ref=user_ref
+        session=session, bus=bus, actor=user, space_id=space_id, user_ref=user_ref
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -168,10 +176,10 @@ async def decline_invitation(
 
 @router.delete("/{space_id}/invitations/{user_ref}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_invitation(
-    space_id: uuid.UUID, user_ref: str, user: CurrentUser, session: SessionDep
+    space_id: uuid.UUID, user_ref: str, user: CurrentUser, session: SessionDep, bus: EventBusDep
 ) -> Response:
     await membership.revoke_invitation(
-        session=session, actor=user, space_id=space_id, user_ref=user_ref
+        session=session, bus=bus, actor=user, space_id=space_id, user_ref=user_ref
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

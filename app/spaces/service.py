@@ -22,6 +22,7 @@ from app.placements.sync import PlacementIndexSync
 from app.portals import queries as portal_queries
 from app.spaces import queries
 from app.spaces.access import SpaceAccess, load_access, require_manager, resolve_user_ref
+from app.spaces.events import AccessChange, EventBus, announce_access_change
 from app.spaces.models import AccessType, MemberRole, Space, SpaceMember
 from app.spaces.schemas import AnchorFields, AnchorOut, SpaceCreateIn, SpaceOut, SpacePatch
 from app.users.models import User
@@ -116,12 +117,14 @@ async def update_space(
     *,
     session: AsyncSession,
     sync: PlacementIndexSync,
+    bus: EventBus,
     actor: User,
     space_id: uuid.UUID,
     patch: SpacePatch,
 ) -> SpaceOut:
     access = await require_manager(session, space_id, actor)
     space = access.space
+    previous_access = space.access_type
     sent = patch.model_fields_set
     if patch.space_name is not None:
         space.name = patch.space_name
@@ -131,19 +134,36 @@ async def update_space(
         space.access_type = patch.access_type.value
     _apply_anchor(space, patch, sent)
     await session.commit()
+    if space.access_type != previous_access:
+        # public -> invite/private shuts out non-members who are inside right now.
+        await announce_access_change(
+            bus=bus,
+            session=session,
+            space_id=space_id,
+            user_ids=None,
+            reason=AccessChange.ACCESS_CHANGED,
+        )
     await session.refresh(space)
     await _sync_placement(session, sync, space)
     return await space_out(session, access)
 
 
 async def delete_space(
-    *, session: AsyncSession, sync: PlacementIndexSync, actor: User, space_id: uuid.UUID
+    *,
+    session: AsyncSession,
+    sync: PlacementIndexSync,
+    bus: EventBus,
+    actor: User,
+    space_id: uuid.UUID,
 ) -> None:
     access = await require_manager(session, space_id, actor)
     # The portals inside go with it (FK cascade); their placement rows must go too.
     portal_ids = list(await portal_queries.portal_ids_in_space(session, space_id))
     await session.delete(access.space)
     await session.commit()
+    await announce_access_change(
+        bus=bus, session=session, space_id=space_id, user_ids=None, reason=AccessChange.DELETED
+    )
     for placement_id in [space_id, *portal_ids]:
         placement = await placement_queries.get_placement(session, placement_id)
         if placement is not None:

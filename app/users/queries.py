@@ -7,14 +7,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.users.models import User, Wallet
+from app.users.refs import ActiveUser
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def get_users(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> list[User]:
-    return list(await session.scalars(select(User).where(User.id.in_(list(user_ids)))))
+async def active_users(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> list[ActiveUser]:
+    """The active ones among these users, without loading ORM objects (hot path)."""
+    rows = await session.execute(
+        select(User.id, User.username).where(User.id.in_(list(user_ids)), User.is_active.is_(True))
+    )
+    return [ActiveUser(user_id, username) for user_id, username in rows]
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:

@@ -79,9 +79,9 @@ async def test_enter_dwell_exit_with_jitter_on_a_border(
         assert set(published.user_ids) == {str(player.id), str(organizer.id)}
         assert published.data["username"] == player.username
         assert published.data["fence_id"] == fence_id
-        accepted = await stream_events(redis_client, app, "_location_accepted")
-        assert len(accepted) == 11
-        assert accepted[0].data["user_id"] == str(player.id)
+        [accepted] = await stream_events(redis_client, app, "_location_accepted")
+        assert len(accepted.data["fixes"]) == 11
+        assert {f["user_id"] for f in accepted.data["fixes"]} == {str(player.id)}
 
         # Position and state are stored.
         position = (await client.get("/api/locations/me", headers=me)).json()

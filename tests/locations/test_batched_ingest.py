@@ -81,9 +81,11 @@ async def test_one_batch_answers_every_player_as_if_alone(
 
     enters = await stream_events(redis_client, app, "geofence_enter")
     assert sorted(e.data["user_id"] for e in enters) == sorted([str(walker.id), str(twice.id)])
-    accepted = await stream_events(redis_client, app, "_location_accepted")
-    assert sorted(e.data["user_id"] for e in accepted) == sorted(
-        [str(stayer.id), str(walker.id), str(twice.id), str(twice.id)]
+    # The first batch's fix, then one event for the whole second batch (in time order).
+    first_batch, second_batch = await stream_events(redis_client, app, "_location_accepted")
+    assert [f["user_id"] for f in first_batch.data["fixes"]] == [str(stayer.id)]
+    assert sorted(f["user_id"] for f in second_batch.data["fixes"]) == sorted(
+        [str(walker.id), str(twice.id), str(twice.id)]
     )
 
 

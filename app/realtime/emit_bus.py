@@ -1,0 +1,111 @@
+"""A stream batch's emits reach the sockets of every process in one pub/sub message.
+
+Through python-socketio's Redis manager every emit is a JSON encode, a PUBLISH and a decode
+on each process (its own included): about a millisecond of the consumer's CPU per alert,
+which made emitting the largest cost of a location update under load. The consumer instead
+delivers a batch's emits to this process's sockets directly (`ignore_queue`) and publishes
+the whole batch once on `{prefix}:rt:emits`; every other process's listener delivers it to
+its own sockets, also directly. Order is kept: per process, emits go out in batch order.
+
+Pub/sub keeps nothing: a process that is not subscribed misses what is published meanwhile.
+The listener re-subscribes within LISTENER_RETRY_CAP_S of Redis returning, and the consumer
+holds events for RESUBSCRIBE_GRACE_S after an outage (app/realtime/fanout.py), as for the
+Socket.IO manager's own listener (app/realtime/pubsub.py).
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+import orjson
+import socketio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app.realtime.metrics import ALERTS_SENT, EVENTS_EMITTED
+from app.realtime.pubsub import LISTENER_FIRST_RETRY_S, LISTENER_RETRY_CAP_S
+
+log = logging.getLogger("cyberspace.realtime")
+
+Emit = tuple[str, dict[str, Any], list[str] | str]  # (event, data, rooms)
+
+
+def emits_channel(prefix: str) -> str:
+    return f"{prefix}:rt:emits"
+
+
+class EmitBus:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        *,
+        publisher: Redis | None,
+        subscriber: Redis | None,
+        channel: str,
+        alert_types: frozenset[str],
+    ) -> None:
+        """`publisher`/`subscriber` None: a single process (the in-memory manager), local
+        delivery only."""
+        self.sio = sio
+        self.publisher = publisher
+        self.subscriber = subscriber
+        self.channel = channel
+        self.alert_types = alert_types
+        self.origin = uuid.uuid4().hex
+        self.subscribed = asyncio.Event()
+
+    async def send(self, emits: list[Emit]) -> None:
+        """Deliver to this process's sockets, then publish once for the others."""
+        if not emits:
+            return
+        await self._deliver(emits)
+        if self.publisher is not None:
+            body = orjson.dumps({"origin": self.origin, "emits": emits})
+            await self.publisher.publish(self.channel, body)
+
+    async def _deliver(self, emits: list[Emit]) -> None:
+        for event, data, to in emits:
+            await self.sio.emit(event, data, to=to, ignore_queue=True)
+            EVENTS_EMITTED.labels(event).inc()
+            if event in self.alert_types:
+                ALERTS_SENT.labels(event).inc()
+
+    async def run(self) -> None:
+        """Deliver what the other processes publish (forever; re-subscribes fast)."""
+        if self.subscriber is None:
+            return
+        delay = LISTENER_FIRST_RETRY_S
+        while True:
+            pubsub: Any = self.subscriber.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self.subscribed.set()
+                delay = LISTENER_FIRST_RETRY_S
+                async for message in pubsub.listen():
+                    await self._handle(message.get("data"))
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                level = logging.WARNING if self.subscribed.is_set() else logging.DEBUG
+                log.log(level, "emit channel lost Redis (%s); resubscribing", exc)
+            finally:
+                self.subscribed.clear()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pubsub.aclose(), timeout=1.0)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LISTENER_RETRY_CAP_S)
+
+    async def _handle(self, raw: object) -> None:
+        if not isinstance(raw, bytes | str):
+            return
+        try:
+            body = orjson.loads(raw)
+            if body.get("origin") == self.origin:
+                return  # delivered here before it was published
+            emits = [(str(e), dict(d), t) for e, d, t in body["emits"]]
+        except Exception:
+            log.exception("dropping a malformed emit batch")
+            return
+        await self._deliver(emits)

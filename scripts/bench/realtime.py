@@ -6,27 +6,30 @@ rule over the accepted updates), and server memory per connection.
     .venv/bin/python -m scripts.bench.realtime --clients 2000 --seconds 30
 
 It migrates and fills its own database (BENCH_DATABASE_URL, default cyberspace_bench_rt),
-starts `uvicorn --factory app.realtime.asgi:create_asgi_app` on a free port, and drives the
-clients from this process (python-socketio AsyncClient over websocket).
+starts `uvicorn --factory app.realtime.asgi:create_asgi_app` on a free port, computes each
+client's walk, and has `realtime_load.mjs` drive the clients with the npm `socket.io-client`
+(over websocket): thousands of python-socketio clients would need more CPU than the server
+under test. It also reports the CPU the server, PostgreSQL, Redis and the load driver used
+per accepted update, since this box's two cores are shared by all of them.
 """
 
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import random
+import tempfile
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from pathlib import Path
 
 import httpx
 import numpy as np
 import psycopg
-import socketio
 from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
@@ -42,6 +45,8 @@ from app.users.models import User
 from geo.coords import LatLng
 from geo.geodesy import destination, distances_and_bearings
 from scripts.bench.common import _SERVER_GROUPS, ROOT, percentiles_ms, uvicorn_server
+
+NODE_CLIENT_DIR = os.path.join(ROOT, "tests", "realtime", "node")
 
 CENTER = (48.1371, 11.5754)
 AREA_M = 3000.0
@@ -64,6 +69,70 @@ def rss_kib(pgid: int) -> int:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
     return total
+
+
+def _proc_stat(pid: str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """CPU seconds (user + system) used so far by each party of the benchmark."""
+
+    server: float
+    postgres: float
+    redis: float
+    driver: float
+
+    def __sub__(self, other: "CpuTimes") -> "CpuTimes":
+        return CpuTimes(
+            self.server - other.server,
+            self.postgres - other.postgres,
+            self.redis - other.redis,
+            self.driver - other.driver,
+        )
+
+
+def cpu_seconds(server_pgid: int, driver_pid: int) -> CpuTimes:
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"server": 0.0, "postgres": 0.0, "redis": 0.0, "driver": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or (fields := _proc_stat(entry)) is None:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if int(fields[2]) == server_pgid:
+            totals["server"] += used
+        elif int(entry) == driver_pid:
+            totals["driver"] += used
+        elif name == "postgres":
+            totals["postgres"] += used
+        elif name.startswith("redis-server"):
+            totals["redis"] += used
+    return CpuTimes(**totals)
+
+
+async def expect_line(driver: asyncio.subprocess.Process, word: str) -> None:
+    assert driver.stdout is not None
+    while True:
+        line = await driver.stdout.readline()
+        if not line:
+            raise RuntimeError(f"load driver exited before saying {word!r}")
+        if line.decode().strip() == word:
+            return
+
+
+def send(driver: asyncio.subprocess.Process, word: str) -> None:
+    assert driver.stdin is not None
+    driver.stdin.write(f"{word}\n".encode())
 
 
 def prepare_database(url: str) -> None:
@@ -128,15 +197,28 @@ async def fill(
 
 @dataclass
 class Walker:
-    client: socketio.AsyncClient
-    lat: float
-    lng: float
-    heading: float
+    """One client's record from the load driver."""
+
     accepted: list[tuple[float, float, float]] = field(default_factory=list)  # (ts, lat, lng)
     alerts: list[tuple[str, float, float]] = field(default_factory=list)  # (id, fix ts, recv)
     acks: list[float] = field(default_factory=list)  # location_update round trips, s
     rejected: int = 0
     errors: int = 0
+
+
+def walk_path(start: tuple[float, float], seconds: float, rng: random.Random) -> list[list[float]]:
+    """One (lat, lng) a second: SPEED_MPS in a slowly turning direction, kept in the area."""
+    lat, lng = start
+    heading = rng.uniform(0, 360)
+    path = []
+    for _ in range(math.ceil(seconds) + 1):
+        heading = (heading + rng.uniform(-30, 30)) % 360
+        p = destination(lat, lng, heading, SPEED_MPS)
+        if math.dist(CENTER, (p.lat, p.lng)) > AREA_M / 111_000:
+            heading = (heading + 180) % 360
+        lat, lng = p.lat, p.lng
+        path.append([lat, lng])
+    return path
 
 
 def replay(
@@ -159,50 +241,6 @@ def replay(
         outer = set(np.flatnonzero(d <= radius * factor).tolist())
         armed = (armed | inner) & outer
     return expected, ambiguous
-
-
-async def walk(walker: Walker, stop_at: float, rng: random.Random) -> None:
-    await asyncio.sleep(rng.random())  # spread the clients over the second
-    while time.time() < stop_at:
-        tick = time.monotonic()
-        walker.heading = (walker.heading + rng.uniform(-30, 30)) % 360
-        p = destination(walker.lat, walker.lng, walker.heading, SPEED_MPS)
-        if math.dist(CENTER, (p.lat, p.lng)) > AREA_M / 111_000:
-            walker.heading = (walker.heading + 180) % 360
-        walker.lat, walker.lng = p.lat, p.lng
-        ts = time.time()
-        try:
-            ack = await walker.client.call(
-                "location_update",
-                {"lat": p.lat, "lng": p.lng, "accuracy_m": 5, "timestamp": ts},
-                timeout=10,
-            )
-            walker.acks.append(time.time() - ts)
-            if ack.get("accepted"):
-                walker.accepted.append(
-                    (datetime.fromtimestamp(ts).astimezone().timestamp(), p.lat, p.lng)
-                )
-            else:
-                walker.rejected += 1
-        except Exception:
-            walker.errors += 1
-        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
-
-
-async def connect(
-    url: str, token: str, walker_at: tuple[float, float], rng: random.Random
-) -> Walker:
-    client = socketio.AsyncClient(reconnection=False)
-    walker = Walker(client, walker_at[0], walker_at[1], rng.uniform(0, 360))
-
-    async def alert(data: dict[str, Any]) -> None:
-        fix = datetime.fromisoformat(data["fix_timestamp"]).timestamp()
-        walker.alerts.append((data["id"], fix, time.time()))
-
-    client.on("proximity_alert", alert)
-
-    await client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=30)
-    return walker
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -252,32 +290,52 @@ async def run(args: argparse.Namespace) -> None:
                 r.raise_for_status()
         print("[bench] server up; connecting clients", flush=True)
         rss_before = rss_kib(pid)
-        walkers: list[Walker] = []
-        for start in range(0, len(players), 25):
-            batch = players[start : start + 25]
-            walkers.extend(
-                await asyncio.gather(
-                    *(connect(base, token(u), random_point(rng), rng) for u in batch)
-                )
+        with tempfile.TemporaryDirectory() as tmp:
+            plan = {
+                "url": base,
+                "packageJson": os.path.join(NODE_CLIENT_DIR, "package.json"),
+                "seconds": args.seconds,
+                "clients": [
+                    {"token": token(u), "path": walk_path(random_point(rng), args.seconds, rng)}
+                    for u in players
+                ],
+            }
+            plan_path, out_path = os.path.join(tmp, "plan.json"), os.path.join(tmp, "out.json")
+            await asyncio.to_thread(Path(plan_path).write_text, json.dumps(plan))
+            driver = await asyncio.create_subprocess_exec(
+                "node",
+                os.path.join(ROOT, "scripts", "bench", "realtime_load.mjs"),
+                plan_path,
+                out_path,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
             )
-        await asyncio.sleep(2)
-        rss_after = rss_kib(pid)
-        print(f"[bench] {len(walkers)} clients connected; walking for {args.seconds}s", flush=True)
-        t0 = time.time()
-        stop_at = t0 + args.seconds
-        await asyncio.gather(*(walk(w, stop_at, rng) for w in walkers))
-        walked = time.time() - t0
-        drained = await drain(redis, prefix)
-        await asyncio.sleep(1)  # the last emits' trip through pub/sub and the sockets
-        elapsed = time.time() - t0
+            await expect_line(driver, "connected")
+            await asyncio.sleep(2)
+            rss_after = rss_kib(pid)
+            print(f"[bench] {len(players)} clients connected; walking for {args.seconds}s")
+            cpu_before = cpu_seconds(pid, driver.pid)
+            send(driver, "go")
+            await expect_line(driver, "walked")
+            cpu_walk = cpu_seconds(pid, driver.pid) - cpu_before
+            drained = await drain(redis, prefix)
+            await asyncio.sleep(1)  # the last emits' trip through pub/sub and the sockets
+            send(driver, "stop")
+            await driver.wait()
+            out = json.loads(await asyncio.to_thread(Path(out_path).read_text))
+        walkers = [
+            Walker(
+                accepted=[tuple(a) for a in c["accepted"]],
+                alerts=[tuple(a) for a in c["alerts"]],
+                acks=c["acks"],
+                rejected=c["rejected"],
+                errors=c["errors"],
+            )
+            for c in out["clients"]
+        ]
+        walked = float(out["walked"])
         print(f"[bench] walked {walked:.0f}s; stream drained after {drained:.1f}s more", flush=True)
-        # Results first: a slow server shutdown must not cost them.
-        report(walkers, nfts, settings, elapsed, rss_before, rss_after)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(
-                asyncio.gather(*(w.client.disconnect() for w in walkers), return_exceptions=True),
-                timeout=20,
-            )
+        report(walkers, nfts, settings, walked, rss_before, rss_after, cpu_walk)
     await redis.aclose()
 
 
@@ -299,6 +357,7 @@ def report(
     elapsed: float,
     rss_before: int,
     rss_after: int,
+    cpu: CpuTimes,
 ) -> None:
 
     radius, factor = settings.proximity_alert_radius_m, settings.proximity_rearm_factor
@@ -333,9 +392,21 @@ def report(
         "errors": sum(w.errors for w in walkers),
         "server RSS / connection": f"{(rss_after - rss_before) / max(1, len(walkers)):.1f} KiB",
     }
+    per_update = 1e3 / max(1, total_updates)
+    cpu_row = {
+        "server CPU / update": f"{cpu.server * per_update:.2f} ms",
+        "PostgreSQL": f"{cpu.postgres * per_update:.2f} ms",
+        "Redis": f"{cpu.redis * per_update:.2f} ms",
+        "load driver (node)": f"{cpu.driver * per_update:.2f} ms",
+        "server cores busy": f"{cpu.server / elapsed:.2f}",
+    }
     print("| " + " | ".join(row) + " |")
     print("|" + "---|" * len(row))
     print("| " + " | ".join(str(v) for v in row.values()) + " |")
+    print()
+    print("| " + " | ".join(cpu_row) + " |")
+    print("|" + "---|" * len(cpu_row))
+    print("| " + " | ".join(cpu_row.values()) + " |")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""The locations component: re-evaluates players inside fences that changed.
+"""The locations component: re-evaluates players inside fences that changed, and sweeps for
+dwells that are due without an update (app/locations/dwell_sweep.py).
 
 The geofence engine calls back (synchronously, in every process) after it applied fence
 changes; the callback only records the fence ids, and the background task (or a test,
@@ -17,7 +18,7 @@ from typing import Any
 from app.core.components import Component
 from app.geofences.component import GeofenceComponent
 from app.geofences.engine import FenceChange
-from app.locations import service
+from app.locations import dwell_sweep, service
 from app.resources import Resources
 
 log = logging.getLogger("cyberspace.locations")
@@ -64,8 +65,21 @@ class LocationComponent:
                 log.exception("re-evaluating players after fence changes failed")
                 await asyncio.sleep(1.0)
 
+    async def sweep_dwells(self) -> int:
+        async with self.resources.session_factory() as session:
+            return await dwell_sweep.sweep_dwells(resources=self.resources, session=session)
+
+    async def _sweep(self) -> None:
+        interval = self.resources.settings.location_dwell_sweep_seconds
+        while interval > 0:
+            await asyncio.sleep(interval)
+            try:
+                await self.sweep_dwells()
+            except Exception:
+                log.exception("dwell sweep failed")
+
     def background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._follow()]
+        return [self._follow(), self._sweep()]
 
     async def aclose(self) -> None:
         if self._unsubscribe is not None:

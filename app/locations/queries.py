@@ -249,6 +249,32 @@ async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
         await session.execute(insert(_EVENTS), list(rows))
 
 
+_DWELLS_DUE = text(
+    """
+    SELECT DISTINCT s.user_id
+    FROM player_fence_states AS s
+    JOIN geofences AS g ON g.id = s.fence_id
+    JOIN player_positions AS p ON p.user_id = s.user_id
+    WHERE NOT s.dwell_fired
+      AND g.dwell_seconds IS NOT NULL
+      AND s.entered_at + make_interval(secs => g.dwell_seconds) <= :now
+      AND p.fix_at >= :fresh_since
+    LIMIT :limit
+    """
+)
+
+
+async def players_with_dwells_due(
+    session: AsyncSession, *, now: datetime, fresh_since: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Players inside a fence for at least its dwell threshold without a dwell yet, whose
+    last accepted fix is no older than `fresh_since` (the dwell sweep's candidates)."""
+    rows = await session.execute(
+        _DWELLS_DUE, {"now": now, "fresh_since": fresh_since, "limit": limit}
+    )
+    return list(rows.scalars())
+
+
 async def players_in_fences(
     session: AsyncSession, fence_ids: Iterable[uuid.UUID]
 ) -> list[uuid.UUID]:

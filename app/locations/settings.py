@@ -22,3 +22,10 @@ class LocationSettings(BaseSettings):
     location_margin_factor: float = Field(default=1.0, ge=0)
     location_margin_min_m: float = Field(default=5.0, ge=0)
     location_margin_max_m: float = Field(default=50.0, ge=0)
+    # Dwell events also fire for players who stopped sending updates inside a fence (a
+    # phone lying still): a sweep every this many seconds (0: only on updates) fires the
+    # dwells that are due, for players whose last accepted fix is at most
+    # location_dwell_stale_s old (older ones are not known to still be there).
+    location_dwell_sweep_seconds: float = Field(default=10.0, ge=0)
+    location_dwell_stale_s: float = Field(default=300.0, gt=0)
+    location_dwell_sweep_batch: int = Field(default=500, ge=1, le=10_000)

@@ -14,6 +14,7 @@ from app.auth.router import wellknown_router
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.components import Component
 from app.core.errors import install_error_handlers
+from app.core.heap import settle_after_start
 from app.core.logging import configure_logging
 from app.core.observability import RequestContextMiddleware
 from app.core.outbox import relay_forever
@@ -72,6 +73,8 @@ def create_app(
                 started.append(component)
                 if background_sync:
                     tasks.extend(asyncio.create_task(job) for job in component.background())
+            if settings.gc_gen0_threshold:
+                settle_after_start(settings.gc_gen0_threshold)
             yield
         finally:
             for task in tasks:

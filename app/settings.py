@@ -64,6 +64,9 @@ class Settings(
 
     log_level: str = "INFO"
     log_json: bool = True
+    # Young-generation threshold of Python's garbage collector, set (with gc.freeze()) once
+    # start-up is done: see app/core/heap.py. 0 leaves the collector alone.
+    gc_gen0_threshold: int = Field(default=50_000, ge=0)
 
     # Nearby discovery limits: documented in README, enforced at the API edge.
     nearby_default_radius_m: float = Field(default=500.0, gt=0)

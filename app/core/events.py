@@ -7,8 +7,9 @@ process). A stream rather than pub/sub: an event published while no consumer is 
 waits instead of vanishing, and the group's pending list survives a consumer crash.
 
 `type` is the Socket.IO event name clients receive (`new_nft`, `geofence_enter`, ...);
-types starting with `_` are internal (e.g. `_location_accepted`, which drives proximity
-alerts) and are never sent to clients as such.
+types starting with `_` are internal (e.g. `_location_accepted`, the accepted fixes of one
+ingest, which drive proximity alerts; `_space_access_changed`, which evicts sockets) and are
+never sent to clients as such.
 """
 
 import uuid

@@ -206,8 +206,11 @@ class StreamFanout:
                     STREAM_PENDING.set(float(group.get("pending", 0)))
 
     async def handle_entries(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
-        """Dispatch in stream order; runs of consecutive location events go as one batch
-        (one Redis round trip for all their alert state). XACK what was handled."""
+        """Dispatch in stream order, except that every location event of the read goes in
+        one batch at the end (one Redis round trip for all their alert state, in stream
+        order; a player's fixes keep their order, and alerts need no order against other
+        events). Flushing at each other event cost a round trip, and a turn of a busy event
+        loop, per run. XACK what was handled."""
         done: list[str] = []
         run: list[tuple[str, RealtimeEvent]] = []
         try:
@@ -215,7 +218,6 @@ class StreamFanout:
                 entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
                 if _entry_age_s(entry_id) > self.settings.realtime_max_event_age_s:
                     # A real-time alert that late is noise; the durable log keeps the record.
-                    await self._flush_locations(run, done)
                     done.append(entry_id)
                     continue
                 raw = fields.get(b"event", fields.get("event"))
@@ -227,7 +229,6 @@ class StreamFanout:
                 if event is not None and event.type == "_location_accepted":
                     run.append((entry_id, event))
                     continue
-                await self._flush_locations(run, done)
                 await self._dispatch_one(entry_id, event)
                 done.append(entry_id)
             await self._flush_locations(run, done)

@@ -4,8 +4,9 @@ Every `location_update` message used to be its own transaction: a user lookup, t
 lock, state, writes and a commit — about eight database round trips, which capped one process
 at ~160 updates a second. Here messages wait in a queue while a batch is in flight, and the
 next batch takes everything waiting (up to `realtime_location_batch_max`), so the round trips
-are per batch. No timer: an idle server ingests a lone update at once, and batches grow only
-as fast as updates arrive faster than one batch takes.
+are per batch. A batch waits `realtime_location_linger_ms` after its first update for others
+to join (a batch's fixed cost is most of an update's at moderate load), and batches grow
+further as updates arrive faster than one batch takes.
 
 A player's updates from several sockets in one batch are ingested together (their own order
 is kept by the plausibility check). Each caller gets its own result, or the batch's error.
@@ -38,9 +39,12 @@ class _Pending:
 
 
 class LocationBatcher:
-    def __init__(self, resources: Resources, *, max_batch: int, workers: int) -> None:
+    def __init__(
+        self, resources: Resources, *, max_batch: int, workers: int, linger_ms: float = 0.0
+    ) -> None:
         self.resources = resources
         self.max_batch = max_batch
+        self.linger_s = linger_ms / 1000
         self.workers = workers
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -62,6 +66,10 @@ class LocationBatcher:
     async def _work(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            if self.linger_s > 0:
+                # A few milliseconds for more to arrive: each batch has a fixed cost (about
+                # eight statements and a commit), which small batches pay per update.
+                await asyncio.sleep(self.linger_s)
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             LOCATION_BATCH_SIZE.observe(len(batch))

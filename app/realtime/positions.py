@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 # KEYS: alerted set, last-timestamp key, GEO set, seen zset. ARGV: ts, ttl, user, lng, lat,
 # now, n_inner, inner ids..., truncated, outer ids... Records the position, then returns the
@@ -107,34 +108,42 @@ class PositionStore:
 
     async def apply_proximity(self, updates: Sequence[ProximityUpdate]) -> list[list[str] | None]:
         """Record each position and return, per update, the ids to alert now (None when the
-        update is older than one already applied). One pipelined round trip for the batch."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for u in updates:
-                await self._apply(
-                    keys=[
-                        f"{self._alerted}:{u.user_id}",
-                        f"{self._alerted}:{u.user_id}:ts",
-                        self._geo,
-                        self._seen,
-                    ],
-                    args=[
-                        repr(u.timestamp),
-                        self._ttl,
-                        u.user_id,
-                        repr(u.lng),
-                        repr(u.lat),
-                        repr(time.time()),
-                        len(u.inner_ids),
-                        *u.inner_ids,
-                        "1" if u.truncated else "0",
-                        *u.outer_ids,
-                    ],
-                    client=pipe,
-                )
-            results = await pipe.execute()
+        update is older than one already applied). One pipelined round trip for the batch:
+        EVALSHA directly, since redis-py's script pipelines ask SCRIPT EXISTS first (a
+        second round trip every time); the script is loaded only when Redis lacks it."""
+        try:
+            results = await self._run_apply(updates)
+        except NoScriptError:
+            # A fresh Redis (restart, flush): nothing ran, so load the script and run again.
+            await self._redis.script_load(_APPLY)
+            results = await self._run_apply(updates)
         return [
             None
             if result == -1
             else [r.decode() if isinstance(r, bytes) else str(r) for r in result]
             for result in results
         ]
+
+    async def _run_apply(self, updates: Sequence[ProximityUpdate]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for u in updates:
+                pipe.evalsha(
+                    self._apply.sha,
+                    4,
+                    f"{self._alerted}:{u.user_id}",
+                    f"{self._alerted}:{u.user_id}:ts",
+                    self._geo,
+                    self._seen,
+                    repr(u.timestamp),
+                    self._ttl,
+                    u.user_id,
+                    repr(u.lng),
+                    repr(u.lat),
+                    repr(time.time()),
+                    len(u.inner_ids),
+                    *u.inner_ids,
+                    "1" if u.truncated else "0",
+                    *u.outer_ids,
+                )
+            results: list[Any] = await pipe.execute()
+        return results

@@ -84,6 +84,7 @@ class RealtimeServer:
             resources,
             max_batch=self.settings.realtime_location_batch_max,
             workers=self.settings.realtime_location_workers,
+            linger_ms=self.settings.realtime_location_linger_ms,
         )
         prefix = self.settings.redis_channel_prefix
         self._device_key = f"{prefix}:rt:device"

@@ -27,12 +27,16 @@ class RealtimeSettings(BaseSettings):
     # Stream consumer: block this long per read; reclaim entries a dead consumer left
     # pending for longer than realtime_claim_idle_ms.
     realtime_read_block_ms: int = Field(default=1000, ge=10)
-    realtime_read_count: int = Field(default=200, ge=1, le=10_000)
+    realtime_read_count: int = Field(default=20, ge=1, le=10_000)
     realtime_claim_idle_ms: int = Field(default=30_000, ge=100)
     # Stream entries older than this are acknowledged without being sent (stale alerts).
     realtime_max_event_age_s: float = Field(default=120.0, gt=0)
-    # Socket.IO location updates are ingested in batches: each batch takes everything queued
-    # (up to this many) while the previous ones ran; this many batches run at once (one
-    # computes while another waits for PostgreSQL).
+    # Socket.IO location updates are ingested in batches (one transaction each): a batch
+    # waits this long after its first update for more, then takes everything queued (up to
+    # batch_max); this many batches run at once (more means smaller batches, and each batch
+    # has a fixed cost: one was measured best on this project's 2-core box).
+    realtime_location_linger_ms: float = Field(default=5.0, ge=0, le=100)
     realtime_location_batch_max: int = Field(default=500, ge=1, le=5_000)
-    realtime_location_workers: int = Field(default=2, ge=1, le=16)
+    realtime_location_workers: int = Field(default=1, ge=1, le=16)
+    # (realtime_read_count above: stream entries per read. An entry of accepted fixes holds a
+    # whole ingest batch, so reads stay small to keep each turn of the event loop short.)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,13 +116,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(factory: str, env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
+def uvicorn_server(
+    factory: str, env: dict[str, str], *, workers: int = 1, extra_args: Sequence[str] = ()
+) -> Iterator[str]:
     """Run `uvicorn --factory <factory>` on a free loopback port; yields its base URL."""
     port = free_port()
     cmd = [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-        "--workers", str(workers),
+        "--workers", str(workers), *extra_args,
     ]  # fmt: skip
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, start_new_session=True

@@ -35,7 +35,8 @@ run: seed
 	@echo "Try: curl 'http://$(HOST):$(PORT)/api/nearby?lat=48.1371&lng=11.5754&radius_m=500'"
 	@echo "Demo logins (README, section Authentication, shows how to use them):"
 	@echo "$$($(PY) -m scripts.seed_demo --credentials)"
-	$(VENV)/bin/uvicorn app.asgi:app --host $(HOST) --port $(PORT) --no-access-log
+	$(VENV)/bin/uvicorn app.asgi:app --host $(HOST) --port $(PORT) --no-access-log \
+		--ws-per-message-deflate false
 
 lint: venv
 	$(VENV)/bin/ruff check .

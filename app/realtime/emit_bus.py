@@ -14,7 +14,6 @@ Socket.IO manager's own listener (app/realtime/pubsub.py).
 """
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from typing import Any
@@ -22,10 +21,9 @@ from typing import Any
 import orjson
 import socketio
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from app.realtime.metrics import ALERTS_SENT, EVENTS_EMITTED
-from app.realtime.pubsub import LISTENER_FIRST_RETRY_S, LISTENER_RETRY_CAP_S
+from app.realtime.pubsub import listen_forever
 
 log = logging.getLogger("cyberspace.realtime")
 
@@ -76,26 +74,15 @@ class EmitBus:
         """Deliver what the other processes publish (forever; re-subscribes fast)."""
         if self.subscriber is None:
             return
-        delay = LISTENER_FIRST_RETRY_S
-        while True:
-            pubsub: Any = self.subscriber.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                self.subscribed.set()
-                delay = LISTENER_FIRST_RETRY_S
-                async for message in pubsub.listen():
-                    await self._handle(message.get("data"))
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as exc:
-                level = logging.WARNING if self.subscribed.is_set() else logging.DEBUG
-                log.log(level, "emit channel lost Redis (%s); resubscribing", exc)
-            finally:
-                self.subscribed.clear()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), timeout=1.0)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, LISTENER_RETRY_CAP_S)
+        subscriber = self.subscriber
+        async for message in listen_forever(
+            lambda: subscriber,
+            self.channel,
+            self.subscribed,
+            what="emit channel",
+            owns_client=False,
+        ):
+            await self._handle(message.get("data"))
 
     async def _handle(self, raw: object) -> None:
         if not isinstance(raw, bytes | str):

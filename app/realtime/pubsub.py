@@ -21,7 +21,7 @@ every process's listener is back and the first events after a fresh Redis are no
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import socketio
@@ -55,25 +55,50 @@ class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         )
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[dict[str, Any]]:
-        delay = LISTENER_FIRST_RETRY_S
-        while True:
-            client = self._listener_client()
-            pubsub: Any = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                self.listening.set()
-                delay = LISTENER_FIRST_RETRY_S
-                async for message in pubsub.listen():
-                    yield message
-            except Exception as exc:  # anything: this loop must outlive every failure
-                # Once per outage at warning level; the retries every half second at debug.
-                level = logging.WARNING if self.listening.is_set() else logging.DEBUG
-                log.log(level, "socket.io pub/sub listener lost Redis (%s); resubscribing", exc)
-            finally:
-                self.listening.clear()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), timeout=1.0)
+        async for message in listen_forever(
+            self._listener_client,
+            self.channel,
+            self.listening,
+            what="socket.io pub/sub listener",
+            owns_client=True,
+        ):
+            yield message
+
+
+async def listen_forever(
+    connect: Callable[[], Redis],
+    channel: str,
+    subscribed: asyncio.Event,
+    *,
+    what: str,
+    owns_client: bool,
+) -> AsyncIterator[dict[str, Any]]:
+    """The messages of `channel`, forever: re-subscribes every LISTENER_FIRST_RETRY_S,
+    doubling to LISTENER_RETRY_CAP_S, after any failure. `subscribed` is set while
+    subscribed. `connect` gives the client for an attempt (closed afterwards when
+    `owns_client`); it should not retry on its own, so a lost connection shows at once."""
+    delay = LISTENER_FIRST_RETRY_S
+    while True:
+        client = connect()
+        pubsub: Any = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            subscribed.set()
+            delay = LISTENER_FIRST_RETRY_S
+            async for message in pubsub.listen():
+                yield message
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # anything: this loop must outlive every failure
+            # Once per outage at warning level; the retries every half second at debug.
+            level = logging.WARNING if subscribed.is_set() else logging.DEBUG
+            log.log(level, "%s lost Redis (%s); resubscribing", what, exc)
+        finally:
+            subscribed.clear()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), timeout=1.0)
+            if owns_client:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.aclose(), timeout=1.0)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, LISTENER_RETRY_CAP_S)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, LISTENER_RETRY_CAP_S)

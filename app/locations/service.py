@@ -140,11 +140,12 @@ def classify_players(
     found = engine.classify_batch(lats, lngs, margins, [held[k] for k in owners])
     entered = {k for k, c in zip(owners, found, strict=True) if not c.inside <= held[k]}
     if entered:
-        wider = {
-            k: held[k].union(*(c.inside for o, c in zip(owners, found, strict=True) if o == k))
-            for k in entered
-        }
-        again = [j for j, k in enumerate(owners) if k in entered]
+        # Per such player: the fences held before plus every fence any of their fixes is in.
+        wider = {k: set(held[k]) for k in entered}
+        for k, c in zip(owners, found, strict=True):
+            if k in wider:
+                wider[k] |= c.inside
+        again = [j for j, k in enumerate(owners) if k in wider]
         redone = engine.classify_batch(
             [lats[j] for j in again],
             [lngs[j] for j in again],

@@ -90,7 +90,8 @@ class LocationBatcher:
             for user_id in list(by_user):
                 if user_id not in users:
                     for p in by_user.pop(user_id):
-                        p.result.set_exception(Forbidden("Account not found or disabled"))
+                        if not p.result.done():
+                            p.result.set_exception(Forbidden("Account not found or disabled"))
             groups = list(by_user.values())
             if not groups:
                 return
@@ -104,7 +105,9 @@ class LocationBatcher:
                 # Results carry the index of the update within its player's group.
                 pending = group[result.index]
                 result.index = 0
-                pending.result.set_result(result)
+                # A caller that went away (socket closed) has cancelled its future.
+                if not pending.result.done():
+                    pending.result.set_result(result)
 
     async def aclose(self) -> None:
         for task in self._tasks:

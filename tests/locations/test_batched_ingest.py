@@ -104,3 +104,21 @@ async def test_ingest_many_refuses_a_player_twice(app_factory: AppFactory, playe
                         PlayerUpdates(player, [update(0, 2)]),
                     ],
                 )
+
+
+async def test_a_caller_that_went_away_does_not_fail_the_others(
+    app_factory: AppFactory, session: AsyncSession
+) -> None:
+    gone, stays = [await make_user(session) for _ in range(2)]
+    async with app_factory() as (app, _):
+        batcher = LocationBatcher(app.state.resources, max_batch=100, workers=1, linger_ms=20)
+        try:
+            left = asyncio.ensure_future(batcher.submit(gone.id, update(0, 3)))
+            kept = asyncio.ensure_future(batcher.submit(stays.id, update(0, 2)))
+            await asyncio.sleep(0)  # both queued; the batch is still lingering
+            left.cancel()  # as when a socket disconnects mid-update
+            result = await kept
+        finally:
+            await batcher.aclose()
+    assert left.cancelled()
+    assert result.accepted

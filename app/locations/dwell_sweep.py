@@ -16,12 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.challenges import service as challenge_service
 from app.locations import queries
-from app.locations.events import GEOFENCE_EVENTS
-from app.locations.service import Fix, after_commit, engine_of, geo_events, last_accepted_fix
+from app.locations.service import (
+    Fix,
+    after_commit,
+    engine_of,
+    geo_events,
+    last_accepted_fix,
+    record_transitions,
+)
 from app.locations.transitions import Visit, dwells
 from app.resources import Resources
 from app.users import queries as user_queries
-from app.webhooks import service as webhook_service
 
 
 async def sweep_dwells(
@@ -64,15 +69,11 @@ async def _sweep_player(
     # Where the player was last seen, at the time the dwell became due.
     at = Fix(last.lat, last.lng, last.accuracy_m, now)
     events = geo_events(engine, transitions, user=users[0], fix=at)
-    await queries.save_visits(session, [queries.VisitChange(user_id, before, visits, now)])
-    await queries.add_events(session, [e.row() for e in events])
-    await webhook_service.enqueue(session, events)
+    await record_transitions(session, [queries.VisitChange(user_id, before, visits, now)], events)
     outcomes = await challenge_service.on_locations(
         session=session,
         moves=[challenge_service.PlayerMove(users[0], events, visits, now)],
     )
-    for e in events:
-        GEOFENCE_EVENTS.labels(e.type).inc()
     await session.commit()
     await after_commit(
         resources,

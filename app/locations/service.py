@@ -287,12 +287,14 @@ async def ingest_many(
     outcomes: dict[uuid.UUID, challenge_service.ChallengeOutcome] = {}
     if moved:
         await _store(session, moved, now=now, settings=settings)
-        events = [e for p in moved for e in p.events]
-        if events:
-            await queries.add_events(session, [e.row() for e in events])
-            await webhook_service.enqueue(session, events)
-            for e in events:
-                GEOFENCE_EVENTS.labels(e.type).inc()
+        await record_transitions(
+            session,
+            [
+                queries.VisitChange(p.user.id, p.before, p.visits, p.accepted[-1][1].timestamp)
+                for p in moved
+            ],
+            [e for p in moved for e in p.events],
+        )
         # Challenges move only on events, or on time spent inside a fence (dwell goals): a
         # player outside every fence with nothing happening costs no challenge query.
         moves = [
@@ -412,13 +414,19 @@ async def _store(
     await queries.save_fixes(
         session, positions=positions, history=history, keep=settings.location_history_size
     )
-    await queries.save_visits(
-        session,
-        [
-            queries.VisitChange(p.user.id, p.before, p.visits, p.accepted[-1][1].timestamp)
-            for p in moved
-        ],
-    )
+
+
+async def record_transitions(
+    session: AsyncSession, changes: Sequence[queries.VisitChange], events: list[GeoEvent]
+) -> None:
+    """In the caller's transaction: the players' visit changes, the durable event log and
+    the webhook deliveries of those events (every path that decides transitions ends here)."""
+    await queries.save_visits(session, changes)
+    if events:
+        await queries.add_events(session, [e.row() for e in events])
+        await webhook_service.enqueue(session, events)
+        for e in events:
+            GEOFENCE_EVENTS.labels(e.type).inc()
 
 
 def _realtime_events(engine: GeofenceEngine, p: _Player) -> list[RealtimeEvent]:
@@ -507,13 +515,9 @@ async def reevaluate_players(
             engine, transitions, user=user, fix=last, reason_override="fence_changed"
         )
         if events:
-            await queries.save_visits(
-                session, [queries.VisitChange(user_id, before, visits, last.timestamp)]
+            await record_transitions(
+                session, [queries.VisitChange(user_id, before, visits, last.timestamp)], events
             )
-            await queries.add_events(session, [e.row() for e in events])
-            await webhook_service.enqueue(session, events)
-            for e in events:
-                GEOFENCE_EVENTS.labels(e.type).inc()
         await session.commit()
         await after_commit(
             resources, session, [e.realtime() for e in events], challenge_service.ChallengeOutcome()

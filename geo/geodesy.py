@@ -74,14 +74,27 @@ def distances_and_bearings(
 ) -> tuple[FloatArray, FloatArray]:
     """Geodesic distances (m) and initial bearings (deg) from one point to many, in one call."""
     lats = np.asarray(lats, dtype=np.float64)
-    lngs = np.asarray(lngs, dtype=np.float64)
-    if lats.size == 0:
-        return np.empty(lats.shape), np.empty(lats.shape)
+    return pairwise_distances_and_bearings(
+        np.full(lats.shape, float(lat)), np.full(lats.shape, float(lng)), lats, lngs
+    )
+
+
+def pairwise_distances_and_bearings(
+    lats1: FloatArray, lngs1: FloatArray, lats2: FloatArray, lngs2: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Geodesic distances (m) and initial bearings (deg) from each point 1 to its point 2."""
+    lats2 = np.asarray(lats2, dtype=np.float64)
+    if lats2.size == 0:
+        return np.empty(lats2.shape), np.empty(lats2.shape)
     azimuths, _, dists = GEOD.inv(
-        np.full(lats.shape, float(lng)), np.full(lats.shape, float(lat)), lngs, lats
+        np.asarray(lngs1, dtype=np.float64),
+        np.asarray(lats1, dtype=np.float64),
+        np.asarray(lngs2, dtype=np.float64),
+        lats2,
     )
     dists = np.asarray(dists, dtype=np.float64)
     bearings = _normalize_bearings(np.asarray(azimuths, dtype=np.float64))
+    # pyproj reports 180 for coincident points; a direction to nowhere is defined as north.
     bearings[dists == 0.0] = 0.0
     return dists, bearings
 

@@ -17,6 +17,7 @@ merged into a freshly built base.
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -31,7 +32,11 @@ from geo.chord import (
     unit_vector,
     unit_vectors,
 )
-from geo.geodesy import SPHERICAL_ABS_ERROR_M, SPHERICAL_REL_ERROR
+from geo.geodesy import (
+    SPHERICAL_ABS_ERROR_M,
+    SPHERICAL_REL_ERROR,
+    pairwise_distances_and_bearings,
+)
 from geo.nearest import After, select_nearest
 
 KIND_CODES = {"nft": 0, "space": 1, "portal": 2, "marker": 3}
@@ -164,6 +169,36 @@ def _gather(columns: _Columns, trees: list[_Tree], q: tuple[float, float, float]
     return _Gathered(p, c, bound)
 
 
+def _ball_chord(radius_m: float) -> float:
+    """Every point within geodesic `radius_m` is within this spherical distance, so within
+    this chord; the small stretch covers rounding in the tree's distances."""
+    ball = chord_for_spherical_m((radius_m + SPHERICAL_ABS_ERROR_M) / (1 - SPHERICAL_REL_ERROR))
+    return ball * (1 + 1e-9) + 1e-12
+
+
+@dataclass(slots=True)
+class _BallPairs:
+    """(query point, row) pairs from one _Columns' ball queries, live rows only."""
+
+    points: IntArray
+    positions: IntArray
+    columns: _Columns
+
+
+def _ball_pairs(columns: _Columns, xyz: FloatArray, ball: float) -> _BallPairs:
+    tree = columns.trees.get(None)
+    if tree is None:
+        empty = np.empty(0, dtype=np.int64)
+        return _BallPairs(empty, empty, columns)
+    # One C call for every query point; unsorted, since the caller orders by geodesic.
+    found = tree.kdtree.query_ball_point(xyz, ball, return_sorted=False)
+    counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    positions = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(counts.sum()))
+    points = np.repeat(np.arange(len(found), dtype=np.int64), counts)
+    keep = columns.alive[positions]
+    return _BallPairs(points[keep], positions[keep], columns)
+
+
 class PlacementIndex:
     def __init__(self, *, compact_threshold: int = 4096) -> None:
         self._compact_threshold = compact_threshold
@@ -212,10 +247,7 @@ class PlacementIndex:
         after: After | None = None,
     ) -> NearbyHits:
         q = unit_vector(lat, lng)
-        # Every point within geodesic radius_m is within this spherical distance, so within
-        # this chord; the small stretch covers rounding in the tree's distances.
-        ball = chord_for_spherical_m((radius_m + SPHERICAL_ABS_ERROR_M) / (1 - SPHERICAL_REL_ERROR))
-        ball = ball * (1 + 1e-9) + 1e-12
+        ball = _ball_chord(radius_m)
         sources = [(self._base, self._base.trees_for(kinds))]
         if self._overlay:
             overlay = self._overlay_view()
@@ -243,6 +275,73 @@ class PlacementIndex:
                     return hits
             # Otherwise ask for more; once k exceeds every tree, the bound is infinite.
             k *= 4
+
+    def within_many(
+        self, lats: Sequence[float], lngs: Sequence[float], *, radius_m: float, limit: int
+    ) -> list[NearbyHits]:
+        """`nearby(lat, lng, radius_m=radius_m, limit=limit)` for many points (all kinds, first
+        page), with one ball query per tree and one geodesic call for the whole batch instead
+        of a k-nearest search and a geodesic call per point. For small radii, where the ball
+        holds a handful of rows (proximity alerts for a batch of location fixes)."""
+        n = len(lats)
+        ball = _ball_chord(radius_m)
+        if n == 0 or ball >= _WELL_CONDITIONED_CHORD:
+            return [
+                self.nearby(a, b, radius_m=radius_m, limit=limit)
+                for a, b in zip(lats, lngs, strict=True)
+            ]
+        lat_a = np.asarray(lats, dtype=np.float64)
+        lng_a = np.asarray(lngs, dtype=np.float64)
+        xyz = unit_vectors(lat_a, lng_a)
+        parts = [_ball_pairs(self._base, xyz, ball)]
+        if self._overlay:
+            parts.append(_ball_pairs(self._overlay_view(), xyz, ball))
+        points = np.concatenate([p.points for p in parts])
+        c_lats = np.concatenate([p.columns.lats[p.positions] for p in parts])
+        c_lngs = np.concatenate([p.columns.lngs[p.positions] for p in parts])
+        rows = np.concatenate([p.columns.rows[p.positions] for p in parts])
+        distances, bearings = pairwise_distances_and_bearings(
+            lat_a[points], lng_a[points], c_lats, c_lngs
+        )
+        inside = distances <= radius_m
+        points, distances, bearings, rows = (
+            points[inside],
+            distances[inside],
+            bearings[inside],
+            rows[inside],
+        )
+        # Grouped by point, nearest first; equal distances are ordered by id below.
+        order = np.lexsort((distances, points))
+        points, distances, bearings, rows = (
+            points[order],
+            distances[order],
+            bearings[order],
+            rows[order],
+        )
+        ends = np.cumsum(np.bincount(points, minlength=n)).tolist()
+        new = tuple.__new__
+        hits = [
+            new(NearbyHit, (r.id, r.kind, r.title, r.lat, r.lng, r.altitude_m, d, b))
+            for r, d, b in zip(rows.tolist(), distances.tolist(), bearings.tolist(), strict=True)
+        ]
+        out: list[NearbyHits] = []
+        start = 0
+        for i, end in enumerate(ends):
+            if end - start > limit:
+                # More than a page: nearby's exact has_more and cut (rare at alert radii).
+                out.append(
+                    self.nearby(float(lat_a[i]), float(lng_a[i]), radius_m=radius_m, limit=limit)
+                )
+            else:
+                page = hits[start:end]
+                page_d, page_b = distances[start:end], bearings[start:end]
+                if (page_d[1:] == page_d[:-1]).any():
+                    page.sort(key=lambda h: (h.distance_m, h.id))
+                    page_d = np.array([h.distance_m for h in page], dtype=np.float64)
+                    page_b = np.array([h.bearing_deg for h in page], dtype=np.float64)
+                out.append(NearbyHits(page, False, page_d, page_b))
+            start = end
+        return out
 
     def _select(
         self,

@@ -16,6 +16,7 @@ Socket.IO manager's own listener (app/realtime/pubsub.py).
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -64,11 +65,15 @@ class EmitBus:
             await self.publisher.publish(self.channel, body)
 
     async def _deliver(self, emits: list[Emit]) -> None:
+        counts: Counter[str] = Counter()
         for event, data, to in emits:
             await self.sio.emit(event, data, to=to, ignore_queue=True)
-            EVENTS_EMITTED.labels(event).inc()
+            counts[event] += 1
+        # Metrics once per event type, not per emit: labels() alone costs microseconds.
+        for event, n in counts.items():
+            EVENTS_EMITTED.labels(event).inc(n)
             if event in self.alert_types:
-                ALERTS_SENT.labels(event).inc()
+                ALERTS_SENT.labels(event).inc(n)
 
     async def run(self) -> None:
         """Deliver what the other processes publish (forever; re-subscribes fast)."""

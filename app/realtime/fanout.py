@@ -301,11 +301,12 @@ class StreamFanout:
         index = self.index()
         updates: list[ProximityUpdate] = []
         inners: list[list[NearbyHit]] = []
-        for data in fixes:
-            lat, lng = float(data["lat"]), float(data["lng"])
-            found = index.nearby(
-                lat, lng, radius_m=outer_radius, limit=self.settings.proximity_max_objects
-            )
+        lats = [float(data["lat"]) for data in fixes]
+        lngs = [float(data["lng"]) for data in fixes]
+        pages = index.within_many(
+            lats, lngs, radius_m=outer_radius, limit=self.settings.proximity_max_objects
+        )
+        for data, lat, lng, found in zip(fixes, lats, lngs, pages, strict=True):
             inner = [h for h in found.hits if h.distance_m <= radius]
             inners.append(inner)
             updates.append(

@@ -11,6 +11,7 @@
   fire once per approach even when two processes race.
 """
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,32 +20,43 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-# KEYS: alerted set, last-timestamp key, GEO set, seen zset. ARGV: ts, ttl, user, lng, lat,
-# now, n_inner, inner ids..., truncated, outer ids... Records the position, then returns the
-# newly alerted ids, or -1 for an out-of-order update (position and state left alone).
+# KEYS: GEO set, seen zset, then per update its alerted set and last-timestamp key.
+# ARGV: ttl, now, and the updates as one JSON array of [ts, user, lng, lat, inner ids,
+# truncated, outer ids] (numbers as strings, so nothing is rounded on the way: Lua would
+# print a double with 14 digits). One call for a whole batch: packing one JSON argument
+# costs the caller far less than packing every id of a pipeline of calls. Per update, in
+# order: records the position, then answers the newly alerted ids, or -1 for an
+# out-of-order update (position and state left alone).
 _APPLY = """
-local ts = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
-if ts < last then return -1 end
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ttl)
-redis.call('GEOADD', KEYS[3], ARGV[4], ARGV[5], ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[6], ARGV[3])
-local n_inner = tonumber(ARGV[7])
-local fresh = {}
-for i = 8, 7 + n_inner do
-  if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then fresh[#fresh + 1] = ARGV[i] end
-end
-local truncated = ARGV[8 + n_inner] == '1'
-if not truncated then
-  local outer = {}
-  for i = 9 + n_inner, #ARGV do outer[ARGV[i]] = true end
-  for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-    if not outer[id] then redis.call('SREM', KEYS[1], id) end
+local ttl = tonumber(ARGV[1])
+local now = ARGV[2]
+local out = {}
+for n, u in ipairs(cjson.decode(ARGV[3])) do
+  local alerted, stamp = KEYS[1 + 2 * n], KEYS[2 + 2 * n]
+  local ts = tonumber(u[1])
+  local last = tonumber(redis.call('GET', stamp) or '-1')
+  if ts < last then
+    out[n] = -1
+  else
+    redis.call('SET', stamp, u[1], 'EX', ttl)
+    redis.call('GEOADD', KEYS[1], u[3], u[4], u[2])
+    redis.call('ZADD', KEYS[2], now, u[2])
+    local fresh = {}
+    for _, id in ipairs(u[5]) do
+      if redis.call('SADD', alerted, id) == 1 then fresh[#fresh + 1] = id end
+    end
+    if not u[6] then
+      local outer = {}
+      for _, id in ipairs(u[7]) do outer[id] = true end
+      for _, id in ipairs(redis.call('SMEMBERS', alerted)) do
+        if not outer[id] then redis.call('SREM', alerted, id) end
+      end
+    end
+    redis.call('EXPIRE', alerted, ttl)
+    out[n] = fresh
   end
 end
-redis.call('EXPIRE', KEYS[1], ttl)
-return fresh
+return out
 """
 
 
@@ -108,15 +120,35 @@ class PositionStore:
 
     async def apply_proximity(self, updates: Sequence[ProximityUpdate]) -> list[list[str] | None]:
         """Record each position and return, per update, the ids to alert now (None when the
-        update is older than one already applied). One pipelined round trip for the batch:
-        EVALSHA directly, since redis-py's script pipelines ask SCRIPT EXISTS first (a
-        second round trip every time); the script is loaded only when Redis lacks it."""
+        update is older than one already applied). One script call for the batch: EVALSHA
+        directly (redis-py's `Script` asks SCRIPT EXISTS first, a second round trip every
+        time); the script is loaded only when Redis lacks it."""
+        if not updates:
+            return []
+        keys: list[str] = [self._geo, self._seen]
+        for u in updates:
+            keys += (f"{self._alerted}:{u.user_id}", f"{self._alerted}:{u.user_id}:ts")
+        batch = json.dumps(
+            [
+                [
+                    repr(u.timestamp),
+                    u.user_id,
+                    repr(u.lng),
+                    repr(u.lat),
+                    list(u.inner_ids),
+                    u.truncated,
+                    list(u.outer_ids),
+                ]
+                for u in updates
+            ]
+        )
+        now = repr(time.time())
         try:
-            results = await self._run_apply(updates)
+            results = await self._run_apply(keys, now, batch)
         except NoScriptError:
             # A fresh Redis (restart, flush): nothing ran, so load the script and run again.
             await self._redis.script_load(_APPLY)
-            results = await self._run_apply(updates)
+            results = await self._run_apply(keys, now, batch)
         return [
             None
             if result == -1
@@ -124,26 +156,8 @@ class PositionStore:
             for result in results
         ]
 
-    async def _run_apply(self, updates: Sequence[ProximityUpdate]) -> list[Any]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for u in updates:
-                pipe.evalsha(
-                    self._apply.sha,
-                    4,
-                    f"{self._alerted}:{u.user_id}",
-                    f"{self._alerted}:{u.user_id}:ts",
-                    self._geo,
-                    self._seen,
-                    repr(u.timestamp),
-                    self._ttl,
-                    u.user_id,
-                    repr(u.lng),
-                    repr(u.lat),
-                    repr(time.time()),
-                    len(u.inner_ids),
-                    *u.inner_ids,
-                    "1" if u.truncated else "0",
-                    *u.outer_ids,
-                )
-            results: list[Any] = await pipe.execute()
+    async def _run_apply(self, keys: list[str], now: str, batch: str) -> list[Any]:
+        results: list[Any] = await self._redis.evalsha(
+            self._apply.sha, len(keys), *keys, self._ttl, now, batch
+        )
         return results

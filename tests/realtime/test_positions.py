@@ -36,3 +36,21 @@ async def test_a_fresh_redis_without_the_script_still_answers(redis_client: Redi
     await redis_client.script_flush()  # as after a restart: Redis has no scripts
     assert await store.apply_proximity([update("p", 1.0, ["x"], ["x"])]) == [["x"]]
     assert await store.apply_proximity([update("p", 2.0, ["x"], ["x"])]) == [[]]
+
+
+async def test_truncated_pages_rearm_nothing_and_stamps_keep_full_precision(
+    redis_client: Redis,
+) -> None:
+    store = PositionStore(redis_client, f"t-{uuid.uuid4().hex[:8]}", ttl_seconds=60)
+    t0 = 1_764_130_000.123456
+    assert await store.apply_proximity([update("p", t0, ["x", "y"], ["x", "y"])]) == [["x", "y"]]
+    # A truncated outer list proves nothing about what lies beyond it: nothing re-arms.
+    cut = ProximityUpdate("p", 48.137, 11.575, t0 + 1, [], [], truncated=True)
+    assert await store.apply_proximity([cut]) == [[]]
+    assert await store.apply_proximity([update("p", t0 + 2, ["x"], ["x", "y"])]) == [[]]
+    # Fix times a microsecond apart still order correctly (no rounding of the stored stamp).
+    assert await store.apply_proximity([update("p", t0 + 2.000001, [], [])]) == [[]]
+    assert await store.apply_proximity([update("p", t0 + 2.0000005, ["z"], ["z"])]) == [None]
+    near = await store.users_near(48.137, 11.575, 10.0)
+    assert [u.user_id for u in near] == ["p"]
+    assert await store.apply_proximity([]) == []

@@ -66,7 +66,12 @@ class EmitBus:
 
     async def _deliver(self, emits: list[Emit]) -> None:
         counts: Counter[str] = Counter()
+        rooms = self.sio.manager.rooms.get("/", {})
         for event, data, to in emits:
+            # Every process sees every emit, and python-socketio encodes the packet before it
+            # looks for recipients: skip the emits none of this process's sockets wait for.
+            if not (rooms.get(to) if isinstance(to, str) else any(rooms.get(r) for r in to)):
+                continue
             await self.sio.emit(event, data, to=to, ignore_queue=True)
             counts[event] += 1
         # Metrics once per event type, not per emit: labels() alone costs microseconds.

@@ -10,11 +10,11 @@ SOCKET_REFUSED = Counter(
 )
 EVENTS_EMITTED = Counter(
     "cyberspace_realtime_events_emitted_total",
-    "Events sent to clients by type (one per emit, which may reach several sockets)",
+    "Events sent to this process's sockets by type (one per emit, which may reach several)",
     ["type"],
 )
 ALERTS_SENT = Counter(
-    "cyberspace_realtime_alerts_total", "Alerts sent to players by type", ["type"]
+    "cyberspace_realtime_alerts_total", "Alerts sent to this process's sockets by type", ["type"]
 )
 STREAM_LAG = Gauge(
     "cyberspace_realtime_stream_lag",

@@ -25,6 +25,7 @@ from app.realtime.location_batcher import LocationBatcher
 from app.realtime.metrics import EVENTS_EMITTED, SOCKET_CONNECTIONS, SOCKET_REFUSED
 from app.realtime.positions import PositionStore
 from app.realtime.pubsub import ResilientRedisManager
+from app.realtime.wire import TextPacket
 from app.resources import Resources
 from app.spaces.access import parse_space_id, require_entry
 from app.users import queries as user_queries
@@ -77,6 +78,7 @@ class RealtimeServer:
             max_http_buffer_size=256 * 1024,
             logger=False,
             engineio_logger=False,
+            serializer=TextPacket,
         )
         self.asgi = socketio.ASGIApp(self.sio, socketio_path="socket.io")
         self.sockets: dict[str, SocketState] = {}

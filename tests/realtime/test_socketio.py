@@ -207,5 +207,10 @@ async def test_location_update_goes_through_the_location_service(live: LiveServe
         ack = await p.call("location_update", {"lat": 91, "lng": 0})
         assert ack["ok"] is False
         assert ack["error"]["code"] == "invalid_input"
+        # python-socketio's client writes NaN as a bare `NaN` (not JSON): the server still
+        # reads it and answers with a validation error.
+        ack = await p.call("location_update", {**fixes.at(*MUNICH), "lat": float("nan")})
+        assert ack["ok"] is False
+        assert ack["error"]["code"] == "invalid_input"
     finally:
         await p.close()

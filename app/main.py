@@ -16,6 +16,7 @@ from app.core.components import Component
 from app.core.errors import install_error_handlers
 from app.core.heap import settle_after_start
 from app.core.logging import configure_logging
+from app.core.loop_lag import watch_loop_lag
 from app.core.observability import RequestContextMiddleware
 from app.core.outbox import relay_forever
 from app.features import COMPONENT_BUILDERS, ROUTERS
@@ -56,6 +57,7 @@ def create_app(
             log.warning("placement index not loaded at start; will retry", exc_info=True)
         tasks: list[asyncio.Task[None]] = []
         if background_sync:
+            tasks.append(asyncio.create_task(watch_loop_lag(0.05), name="loop-lag"))
             tasks.append(asyncio.create_task(resources.placement_sync.run(), name="placement-sync"))
             relay = relay_forever(
                 redis=resources.redis,

@@ -14,6 +14,7 @@ Socket.IO manager's own listener (app/realtime/pubsub.py).
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import Counter
@@ -21,7 +22,11 @@ from typing import Any
 
 import orjson
 import socketio
+from engineio.exceptions import SocketIsClosedError
+from engineio.packet import MESSAGE
+from engineio.packet import Packet as EioPacket
 from redis.asyncio import Redis
+from socketio.packet import EVENT
 
 from app.realtime.metrics import ALERTS_SENT, EVENTS_EMITTED
 from app.realtime.pubsub import listen_forever
@@ -65,14 +70,27 @@ class EmitBus:
             await self.publisher.publish(self.channel, body)
 
     async def _deliver(self, emits: list[Emit]) -> None:
+        """Hand each emit to this process's sockets in its rooms, in batch order.
+
+        What python-socketio's `emit` does for a room, minus its scheduling: it encodes the
+        packet once, then sends it to each recipient from a task of its own and waits for
+        them, so every awaited emit cost a turn of the event loop (under load, a batch of
+        3,000 alerts took 11 s). Engine.IO's `send_packet` only queues the packet for the
+        socket's writer, so awaiting it does not yield."""
+        manager = self.sio.manager
+        rooms = manager.rooms.get("/", {})
         counts: Counter[str] = Counter()
-        rooms = self.sio.manager.rooms.get("/", {})
         for event, data, to in emits:
-            # Every process sees every emit, and python-socketio encodes the packet before it
-            # looks for recipients: skip the emits none of this process's sockets wait for.
+            # Every process sees every emit: skip those none of this process's sockets wait
+            # for before paying for the encoding.
             if not (rooms.get(to) if isinstance(to, str) else any(rooms.get(r) for r in to)):
                 continue
-            await self.sio.emit(event, data, to=to, ignore_queue=True)
+            encoded = self.sio.packet_class(EVENT, namespace="/", data=[event, data]).encode()
+            message = EioPacket(MESSAGE, encoded)
+            for _, eio_sid in manager.get_participants("/", to):
+                # A socket that closed since the room lookup just misses it.
+                with contextlib.suppress(SocketIsClosedError):
+                    await self.sio.eio.send_packet(eio_sid, message)
             counts[event] += 1
         # Metrics once per event type, not per emit: labels() alone costs microseconds.
         for event, n in counts.items():

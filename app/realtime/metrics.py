@@ -33,3 +33,18 @@ LOCATION_BATCH_SIZE = Histogram(
     "Socket.IO location updates ingested per batch (one transaction)",
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
+LOCAL_FIXES_DROPPED = Counter(
+    "cyberspace_realtime_local_fixes_dropped_total",
+    "Socket.IO location fixes whose proximity alerts could not be applied (Redis unreachable)",
+)
+LOCATION_BATCH_SECONDS = Histogram(
+    "cyberspace_realtime_location_batch_seconds",
+    "Wall time of one Socket.IO location batch: ingest transaction and commit",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LOCAL_PROXIMITY_LAG = Histogram(
+    "cyberspace_realtime_local_proximity_lag_seconds",
+    "From a Socket.IO fix's commit to its proximity alerts handed to the sockets (per pass,"
+    " the oldest fix of the pass)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)

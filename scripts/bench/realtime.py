@@ -33,6 +33,7 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
+from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -342,10 +343,14 @@ async def run(args: argparse.Namespace) -> None:
             await expect_line(driver, "walked")
             cpu_walk = cpu_seconds(pid, driver.pid) - cpu_before
             drained = await drain(redis, prefix)
-            await asyncio.sleep(1)  # the last emits' trip through pub/sub and the sockets
+            # Alerts still on their way (pub/sub, the sockets' queues) arrive meanwhile.
+            send(driver, "settle")
+            await expect_line(driver, "settled")
             send(driver, "stop")
             await driver.wait()
             out = json.loads(await asyncio.to_thread(Path(out_path).read_text))
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+                server_metrics = (await http.get("/metrics")).text
         walkers = [
             Walker(
                 accepted=[tuple(a) for a in c["accepted"]],
@@ -359,6 +364,7 @@ async def run(args: argparse.Namespace) -> None:
         walked = float(out["walked"])
         print(f"[bench] walked {walked:.0f}s; stream drained after {drained:.1f}s more", flush=True)
         report(walkers, nfts, settings, walked, rss_before, rss_after, cpu_walk)
+        print_server_histograms(server_metrics, one_of=args.workers)
     await redis.aclose()
 
 
@@ -430,6 +436,47 @@ def report(
     print("| " + " | ".join(cpu_row) + " |")
     print("|" + "---|" * len(cpu_row))
     print("| " + " | ".join(cpu_row.values()) + " |")
+
+
+# Where the server's own histograms say the time went (app/realtime/metrics.py).
+_SERVER_HISTOGRAMS = {
+    "cyberspace_realtime_location_batch_size": "updates per ingest batch",
+    "cyberspace_realtime_location_batch_seconds": "ingest batch wall time (s)",
+    "cyberspace_realtime_local_proximity_lag_seconds": "fix commit -> alerts sent (s)",
+    "cyberspace_event_loop_lag_seconds": "event loop lag (s)",
+}
+
+
+def _bucket_bound(buckets: list[tuple[float, float]], rank: float) -> float:
+    """The smallest bucket bound with at least `rank` observations at or below it."""
+    return next((le for le, n in sorted(buckets) if n >= rank), math.inf)
+
+
+def print_server_histograms(text: str, *, one_of: int) -> None:
+    """Mean and bucket-bound p50/p99 of the server's latency histograms."""
+    rows = []
+    for family in text_string_to_metric_families(text):
+        label = _SERVER_HISTOGRAMS.get(family.name)
+        if label is None:
+            continue
+        buckets: list[tuple[float, float]] = []
+        total = count = 0.0
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                buckets.append((float(sample.labels["le"]), sample.value))
+            elif sample.name.endswith("_sum"):
+                total = sample.value
+            elif sample.name.endswith("_count"):
+                count = sample.value
+        if count:
+            p50, p99 = (_bucket_bound(buckets, q * count) for q in (0.5, 0.99))
+            mean = total / count
+            rows.append(f"| {label} | {mean:.4g} | <= {p50:g} | <= {p99:g} | {count:.0f} |")
+    if rows:
+        which = "the server" if one_of == 1 else f"one of the {one_of} workers"
+        print(f"\nServer histograms ({which}):\n")
+        print("| histogram | mean | p50 | p99 | count |\n|---|---|---|---|---|")
+        print("\n".join(rows))
 
 
 def main() -> None:

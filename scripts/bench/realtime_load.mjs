@@ -7,8 +7,10 @@
 //   node realtime_load.mjs <input.json> <output.json>
 //
 // Protocol on stdio: prints "connected" once every client is connected, walks after reading
-// "go", prints "walked" when done, and writes <output.json> and exits after reading "stop"
-// (the Python side measures server memory and waits for the event stream in between).
+// "go", prints "walked" when done; after "settle" prints "settled" once no alert has arrived
+// for SETTLE_S (alerts still in flight get there meanwhile); writes <output.json> and exits
+// after reading "stop" (the Python side measures server memory and waits for the event
+// stream in between).
 // input: {url, packageJson, seconds, clients: [{token, path: [[lat, lng], ...]}]}
 // socket.io-client comes from the npm install of the Node end-to-end test (packageJson).
 import { readFileSync, writeFileSync } from "node:fs";
@@ -29,6 +31,9 @@ async function expect(word) {
 }
 
 const now = () => Date.now() / 1000;
+const SETTLE_S = 2;
+const SETTLE_LIMIT_S = 120;
+let lastAlert = 0;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function connect(client) {
@@ -40,7 +45,8 @@ function connect(client) {
     timeout: 30000,
   });
   socket.on("proximity_alert", (data) => {
-    record.alerts.push([data.id, Date.parse(data.fix_timestamp) / 1000, now()]);
+    lastAlert = now();
+    record.alerts.push([data.id, Date.parse(data.fix_timestamp) / 1000, lastAlert]);
   });
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve({ socket, record, path: client.path }));
@@ -78,7 +84,13 @@ const started = now();
 await Promise.all(walkers.map((w) => walk(w, started + input.seconds)));
 const walked = now() - started;
 console.log("walked");
-await expect("stop"); // alerts still in flight arrive meanwhile
+await expect("settle");
+const settleStart = now();
+while (now() - Math.max(lastAlert, settleStart) < SETTLE_S && now() - settleStart < SETTLE_LIMIT_S) {
+  await sleep(100);
+}
+console.log("settled");
+await expect("stop");
 for (const w of walkers) w.socket.disconnect();
 writeFileSync(outputPath, JSON.stringify({ walked, clients: walkers.map((w) => w.record) }));
 process.exit(0); // stdin stays open (the command reader), which would keep Node alive

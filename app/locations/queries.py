@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.driver import Driver, array_literal
 from app.locations.models import GeofenceEvent, PlayerFenceState, PlayerPosition
 from app.locations.transitions import Visit
 
@@ -36,20 +38,6 @@ async def get_position(session: AsyncSession, user_id: uuid.UUID) -> PlayerPosit
     return await session.get(PlayerPosition, user_id, populate_existing=True)
 
 
-async def lock_players(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> None:
-    """`lock_player` for several players in one round trip. The keys are taken in sorted
-    order (the subquery sorts before the function runs), so two batches sharing players
-    cannot deadlock; a single-player lock elsewhere cannot either."""
-    keys = sorted({_lock_key(u) for u in user_ids})
-    await session.execute(
-        text(
-            "SELECT pg_advisory_xact_lock(k) FROM "
-            "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS sorted"
-        ),
-        {"keys": keys},
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class StoredFix:
     lat: float
@@ -66,31 +54,46 @@ class PlayerState:
     visits: dict[uuid.UUID, Visit]
 
 
-_PLAYER_STATES = text(
-    """
+# Two statements in one simple-protocol query: one round trip (a round trip costs this
+# process more CPU than either statement), and, as each statement of a READ COMMITTED
+# transaction takes its own snapshot, the read still sees what was committed while the locks
+# were awaited. The keys are taken in sorted order (the subquery sorts before the function
+# runs), so two batches sharing players cannot deadlock; a single-player lock cannot either.
+# Without parameters (the simple protocol allows none), the arrays are inlined as literals
+# of integers and UUIDs, which array_literal writes and nothing in them needs quoting.
+_LOCK_AND_READ = """
+    SELECT pg_advisory_xact_lock(k)
+    FROM (SELECT k FROM unnest(CAST('{keys}' AS bigint[])) AS k ORDER BY k) AS sorted;
     SELECT p.user_id, p.lat, p.lng, p.accuracy_m, p.fix_at,
            s.fence_id, s.entered_at, s.dwell_fired
     FROM player_positions AS p
     LEFT JOIN player_fence_states AS s ON s.user_id = p.user_id
-    WHERE p.user_id = ANY(CAST(:ids AS uuid[]))
-    """
-)
+    WHERE p.user_id = ANY(CAST('{ids}' AS uuid[]))
+"""
 
 
-async def player_states(
-    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+async def lock_and_read_states(
+    conn: Driver, user_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, PlayerState]:
-    """The players' last positions and visits, in one round trip (players without an
-    accepted fix yet are absent: they have no visits either)."""
+    """`lock_player` for several players, then their last positions and visits, in one
+    round trip (players without an accepted fix yet are absent: they have no visits
+    either)."""
+    keys = array_literal(sorted({_lock_key(u) for u in user_ids}))
+    query = _LOCK_AND_READ.format(keys=keys, ids=array_literal(list(user_ids)))
+    # prepare=False: a multi-statement query cannot be a prepared statement. Bytes: psycopg
+    # takes a composed query as bytes (a str must be a literal).
+    cursor = await conn.execute(query.encode(), prepare=False)
+    cursor.nextset()
     states: dict[uuid.UUID, PlayerState] = {}
-    for row in await session.execute(_PLAYER_STATES, {"ids": list(user_ids)}):
-        state = states.get(row.user_id)
+    for row in await cursor.fetchall():
+        user_id, lat, lng, accuracy_m, fix_at, fence_id, entered_at, dwell_fired = row
+        state = states.get(user_id)
         if state is None:
-            position = StoredFix(row.lat, row.lng, row.accuracy_m, row.fix_at)
-            state = states[row.user_id] = PlayerState(position, {})
-        if row.fence_id is not None:
-            state.visits[row.fence_id] = Visit(
-                entered_at=row.entered_at.timestamp(), dwell_fired=row.dwell_fired
+            position = StoredFix(lat, lng, accuracy_m, fix_at)
+            state = states[user_id] = PlayerState(position, {})
+        if fence_id is not None:
+            state.visits[fence_id] = Visit(
+                entered_at=entered_at.timestamp(), dwell_fired=dwell_fired
             )
     return states
 
@@ -99,37 +102,38 @@ async def player_states(
 # the history rows and the pruning. The DELETE sees the table as it was before this
 # statement, so a player keeps at most `keep` + one batch of fixes; fix times are strictly
 # increasing per player (older ones are refused), so the keep-th newest fix_at is a clean cut.
-_SAVE_FIXES = text(
-    """
-    WITH pos AS (
+# The rows travel as JSON (orjson writes dataclasses, UUIDs and datetimes in C; PostgreSQL
+# reads the timestamps back exactly) rather than as arrays psycopg dumps element by element.
+_SAVE_FIXES = """
+    WITH fix AS (
+        SELECT * FROM json_to_recordset(CAST(%(positions)s AS json)) AS r(
+            user_id uuid, lat float8, lng float8, accuracy_m float8, speed_mps float8,
+            heading_deg float8, fix_at timestamptz, received_at timestamptz)
+    ), pos AS (
         INSERT INTO player_positions
             (user_id, lat, lng, accuracy_m, speed_mps, heading_deg, fix_at, received_at)
-        SELECT * FROM unnest(
-            CAST(:p_users AS uuid[]), CAST(:p_lats AS float8[]), CAST(:p_lngs AS float8[]),
-            CAST(:p_accuracies AS float8[]), CAST(:p_speeds AS float8[]),
-            CAST(:p_headings AS float8[]), CAST(:p_fix_ats AS timestamptz[]),
-            CAST(:p_received AS timestamptz[]))
+        SELECT user_id, lat, lng, accuracy_m, speed_mps, heading_deg, fix_at, received_at
+        FROM fix
         ON CONFLICT (user_id) DO UPDATE SET
             lat = EXCLUDED.lat, lng = EXCLUDED.lng, accuracy_m = EXCLUDED.accuracy_m,
             speed_mps = EXCLUDED.speed_mps, heading_deg = EXCLUDED.heading_deg,
             fix_at = EXCLUDED.fix_at, received_at = EXCLUDED.received_at
     ), hist AS (
         INSERT INTO location_history (user_id, lat, lng, accuracy_m, fix_at)
-        SELECT * FROM unnest(
-            CAST(:h_users AS uuid[]), CAST(:h_lats AS float8[]), CAST(:h_lngs AS float8[]),
-            CAST(:h_accuracies AS float8[]), CAST(:h_fix_ats AS timestamptz[]))
+        SELECT user_id, lat, lng, accuracy_m, fix_at
+        FROM json_to_recordset(CAST(%(history)s AS json)) AS r(
+            user_id uuid, lat float8, lng float8, accuracy_m float8, fix_at timestamptz)
     )
     DELETE FROM location_history AS h
     USING (
-        SELECT u.user_id, (
+        SELECT f.user_id, (
             SELECT fix_at FROM location_history
-            WHERE user_id = u.user_id ORDER BY fix_at DESC OFFSET :skip LIMIT 1
+            WHERE user_id = f.user_id ORDER BY fix_at DESC OFFSET %(skip)s LIMIT 1
         ) AS cut
-        FROM unnest(CAST(:p_users AS uuid[])) AS u(user_id)
+        FROM fix AS f
     ) AS c
     WHERE h.user_id = c.user_id AND h.fix_at < c.cut
-    """
-)
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,36 +148,33 @@ class NewPosition:
     received_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewFix:
+    """One accepted fix for the history."""
+
+    user_id: uuid.UUID
+    lat: float
+    lng: float
+    accuracy_m: float
+    fix_at: datetime
+
+
 async def save_fixes(
-    session: AsyncSession,
+    conn: Driver,
     *,
     positions: Sequence[NewPosition],
-    history: Sequence[tuple[uuid.UUID, float, float, float, datetime]],
+    history: Sequence[NewFix],
     keep: int,
 ) -> None:
     """Upsert each player's last position, append the accepted fixes to the history, prune
     it (one player per position)."""
     if not positions:
         return
-    h_users, h_lats, h_lngs, h_accuracies, h_fix_ats = (
-        list(column) for column in zip(*history, strict=True)
-    )
-    await session.execute(
+    await conn.execute(
         _SAVE_FIXES,
         {
-            "p_users": [p.user_id for p in positions],
-            "p_lats": [p.lat for p in positions],
-            "p_lngs": [p.lng for p in positions],
-            "p_accuracies": [p.accuracy_m for p in positions],
-            "p_speeds": [p.speed_mps for p in positions],
-            "p_headings": [p.heading_deg for p in positions],
-            "p_fix_ats": [p.fix_at for p in positions],
-            "p_received": [p.received_at for p in positions],
-            "h_users": h_users,
-            "h_lats": h_lats,
-            "h_lngs": h_lngs,
-            "h_accuracies": h_accuracies,
-            "h_fix_ats": h_fix_ats,
+            "positions": orjson.dumps(positions).decode(),
+            "history": orjson.dumps(history).decode(),
             "skip": keep - 1,
         },
     )

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.challenges import service as challenge_service
+from app.core.driver import Driver, driver
 from app.core.errors import Forbidden, InvalidInput, NotFound
 from app.core.events import RealtimeEvent
 from app.core.outbox import publish_or_defer
@@ -274,8 +275,8 @@ async def ingest_many(
     settings = resources.settings
     engine = engine_of(resources)
     now = datetime.now(UTC)
-    await queries.lock_players(session, ids)
-    states = await queries.player_states(session, ids)
+    conn = await driver(session)
+    states = await queries.lock_and_read_states(conn, ids)
     players = [_plausible(b, states.get(b.user.id), now=now, settings=settings) for b in batches]
     for player, classified in zip(
         players, classify_players(engine, players, settings), strict=True
@@ -286,7 +287,7 @@ async def ingest_many(
     publish: list[RealtimeEvent] = []
     outcomes: dict[uuid.UUID, challenge_service.ChallengeOutcome] = {}
     if moved:
-        await _store(session, moved, now=now, settings=settings)
+        await _store(conn, moved, now=now, settings=settings)
         await record_transitions(
             session,
             [
@@ -389,7 +390,7 @@ def _transitions(engine: GeofenceEngine, player: _Player, classified: list[Class
 
 
 async def _store(
-    session: AsyncSession, moved: Sequence[_Player], *, now: datetime, settings: Settings
+    conn: Driver, moved: Sequence[_Player], *, now: datetime, settings: Settings
 ) -> None:
     positions = []
     for p in moved:
@@ -407,12 +408,12 @@ async def _store(
             )
         )
     history = [
-        (p.user.id, f.lat, f.lng, f.accuracy_m, f.timestamp)
+        queries.NewFix(p.user.id, f.lat, f.lng, f.accuracy_m, f.timestamp)
         for p in moved
         for _, f, _ in p.accepted
     ]
     await queries.save_fixes(
-        session, positions=positions, history=history, keep=settings.location_history_size
+        conn, positions=positions, history=history, keep=settings.location_history_size
     )
 
 

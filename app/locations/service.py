@@ -11,7 +11,7 @@ neither touches state. Events are published after commit.
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -263,12 +263,24 @@ async def ingest_updates(
 
 
 async def ingest_many(
-    *, resources: Resources, session: AsyncSession, batches: Sequence[PlayerUpdates]
+    *,
+    resources: Resources,
+    session: AsyncSession,
+    batches: Sequence[PlayerUpdates],
+    on_fixes: Callable[[list[dict[str, Any]]], None] | None = None,
+    on_results: Callable[[list[list[UpdateResult]]], None] | None = None,
 ) -> list[list[UpdateResult]]:
     """Check, store and run several players' updates through the engine in one transaction,
     under all their locks: the database round trips are per call, not per player, which is
     what lets one process keep up with thousands of Socket.IO updates a second. Commits,
-    then publishes. One entry per player; results come back in the same order."""
+    then publishes. One entry per player; results come back in the same order.
+
+    The accepted fixes (for proximity alerts) go on the event stream as one
+    `_location_accepted` event, or, with `on_fixes`, to that callable after the commit
+    (the Socket.IO server applies its own players' fixes in process). `on_results` gets the
+    results as soon as they are committed, before the events are published and rewards
+    handed out (the Socket.IO batcher answers its callers then: a publish is a round trip,
+    and the answer does not depend on it)."""
     ids = [b.user.id for b in batches]
     if len(set(ids)) != len(ids):
         raise ValueError("ingest_many takes one entry per player")
@@ -307,37 +319,37 @@ async def ingest_many(
             outcomes = await challenge_service.on_locations(session=session, moves=moves)
         for p in moved:
             publish.extend(_realtime_events(engine, p))
-        # Every accepted fix of the call in one internal event (proximity alerts): one stream
-        # entry per batch rather than one per fix.
-        publish.append(
-            RealtimeEvent(
-                type="_location_accepted",
-                data={
-                    "fixes": [
-                        {
-                            "user_id": str(p.user.id),
-                            "lat": f.lat,
-                            "lng": f.lng,
-                            "accuracy_m": f.accuracy_m,
-                            "timestamp": f.timestamp.isoformat(),
-                        }
-                        for p in moved
-                        for _, f, _ in p.accepted
-                    ]
-                },
-            )
-        )
+        fixes = [
+            {
+                "user_id": str(p.user.id),
+                "lat": f.lat,
+                "lng": f.lng,
+                "accuracy_m": f.accuracy_m,
+                "timestamp": f.timestamp.isoformat(),
+            }
+            for p in moved
+            for _, f, _ in p.accepted
+        ]
+        if on_fixes is None:
+            # Every accepted fix of the call in one internal event (proximity alerts): one
+            # stream entry per batch rather than one per fix.
+            publish.append(RealtimeEvent(type="_location_accepted", data={"fixes": fixes}))
     await session.commit()
-    await after_commit(
-        resources, session, publish, challenge_service.ChallengeOutcome.merged(outcomes.values())
-    )
+    if moved and on_fixes is not None:
+        on_fixes(fixes)
     # Challenge events belong to the update that caused them: the player's last accepted one.
     for p in moved:
         outcome = outcomes.get(p.user.id)
         target = p.results[p.accepted[-1][0]]
         if outcome is not None and target is not None:
             target.events.extend(outcome.events)
-    return [[r for r in p.results if r is not None] for p in players]
+    results = [[r for r in p.results if r is not None] for p in players]
+    if on_results is not None:
+        on_results(results)
+    await after_commit(
+        resources, session, publish, challenge_service.ChallengeOutcome.merged(outcomes.values())
+    )
+    return results
 
 
 def _plausible(

@@ -15,6 +15,7 @@ from app.core.components import Component
 from app.realtime.emit_bus import EmitBus, emits_channel
 from app.realtime.evictions import SpaceEvictions
 from app.realtime.fanout import ALERT_TYPES, StreamFanout
+from app.realtime.local_proximity import LocalProximity
 from app.realtime.positions import PositionStore
 from app.realtime.server import RealtimeServer
 from app.resources import Resources
@@ -95,6 +96,9 @@ class RealtimeComponent:
             index=lambda: resources.placement_sync.index,
             internal={ACCESS_CHANGED: self.evictions.announce},
         )
+        # Socket.IO fixes get their alerts in this process, not through the stream.
+        self.local_proximity = LocalProximity(self.fanout)
+        self.server.locations.on_fixes = self.local_proximity.put
 
     async def start(self) -> None:
         # Best effort: create the consumer group now, so events published from here on wait
@@ -104,7 +108,12 @@ class RealtimeComponent:
             await self.fanout.ensure_group()
 
     def background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self.fanout.run(), self.evictions.run(), self.emits.run()]
+        return [
+            self.fanout.run(),
+            self.local_proximity.run(),
+            self.evictions.run(),
+            self.emits.run(),
+        ]
 
     async def aclose(self) -> None:
         await self.server.aclose()

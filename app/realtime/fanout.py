@@ -234,7 +234,7 @@ class StreamFanout:
             await self._flush_locations(run, done)
         finally:
             # The batch's emits, then one XACK; what failed stays pending for XAUTOCLAIM.
-            await self._send_queued()
+            await self.send_queued()
             if done:
                 await self.redis.xack(self.stream, GROUP, *done)
 
@@ -271,7 +271,8 @@ class StreamFanout:
         the batch."""
         self._queued.append((event, data, to))
 
-    async def _send_queued(self) -> None:
+    async def send_queued(self) -> None:
+        """Send the emits queued so far (each once, whoever calls this first)."""
         queued, self._queued = self._queued, []
         await self.bus.send(queued)
 

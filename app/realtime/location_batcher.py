@@ -16,13 +16,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.core.errors import Forbidden
 from app.locations.schemas import LocationUpdateIn, UpdateResult
 from app.locations.service import PlayerUpdates, ingest_many
-from app.realtime.metrics import LOCATION_BATCH_SIZE
+from app.realtime.metrics import LOCATION_BATCH_SECONDS, LOCATION_BATCH_SIZE
 from app.resources import Resources
 from app.users import queries as user_queries
 
@@ -48,6 +49,10 @@ class LocationBatcher:
         self.workers = workers
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._inflight: set[asyncio.Future[None]] = set()
+        # Where accepted fixes go for proximity alerts (app/realtime/local_proximity.py);
+        # None: on the event stream, like REST updates.
+        self.on_fixes: Callable[[list[dict[str, Any]]], None] | None = None
 
     def start(self) -> None:
         if not self._tasks:
@@ -73,13 +78,23 @@ class LocationBatcher:
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             LOCATION_BATCH_SIZE.observe(len(batch))
-            try:
+            # A batch runs to its end even when the worker is cancelled (shutdown): callers
+            # are answered at commit, before the events are published, and cutting a batch
+            # off there would leave the session's connection mid-statement.
+            run = asyncio.ensure_future(self._run(batch))
+            self._inflight.add(run)
+            run.add_done_callback(self._inflight.discard)
+            await asyncio.shield(run)
+
+    async def _run(self, batch: Sequence[_Pending]) -> None:
+        try:
+            with LOCATION_BATCH_SECONDS.time():
                 await self._ingest(batch)
-            except Exception as exc:  # every caller hears about it; the worker lives on
-                log.warning("location batch of %d failed: %r", len(batch), exc)
-                for p in batch:
-                    if not p.result.done():
-                        p.result.set_exception(exc)
+        except Exception as exc:  # every caller hears about it; the worker lives on
+            log.warning("location batch of %d failed: %r", len(batch), exc)
+            for p in batch:
+                if not p.result.done():
+                    p.result.set_exception(exc)
 
     async def _ingest(self, batch: Sequence[_Pending]) -> None:
         by_user: dict[uuid.UUID, list[_Pending]] = {}
@@ -95,19 +110,24 @@ class LocationBatcher:
             groups = list(by_user.values())
             if not groups:
                 return
-            results = await ingest_many(
+
+            def answer(results: list[list[UpdateResult]]) -> None:
+                for group, answers in zip(groups, results, strict=True):
+                    for result in answers:
+                        # Results carry the index of the update within its player's group.
+                        pending = group[result.index]
+                        result.index = 0
+                        # A caller that went away (socket closed) has cancelled its future.
+                        if not pending.result.done():
+                            pending.result.set_result(result)
+
+            await ingest_many(
                 resources=self.resources,
                 session=session,
                 batches=[PlayerUpdates(users[g[0].user_id], [p.update for p in g]) for g in groups],
+                on_fixes=self.on_fixes,
+                on_results=answer,
             )
-        for group, answers in zip(groups, results, strict=True):
-            for result in answers:
-                # Results carry the index of the update within its player's group.
-                pending = group[result.index]
-                result.index = 0
-                # A caller that went away (socket closed) has cancelled its future.
-                if not pending.result.done():
-                    pending.result.set_result(result)
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -116,6 +136,9 @@ class LocationBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._inflight:
+            # Let the batch under way finish (publish its events), within reason.
+            await asyncio.wait(self._inflight, timeout=10)
         while not self._queue.empty():
             pending = self._queue.get_nowait()
             if not pending.result.done():

@@ -163,6 +163,30 @@ async def test_an_alert_caused_on_a_reaches_a_client_on_b(
         await speaker_a.call("space_message", {"space_id": space_id, "text": "across processes"})
         got = await listener_b.wait_for("space_message", within=20)
         assert got["text"] == "across processes"
+
+        # The player's second device, on A, reports over Socket.IO: A applies the fix itself
+        # (not through the stream), and the alert still reaches the first device on B.
+        async with httpx.AsyncClient(base_url=a.url) as http:
+            south = (MUNICH[0] - 0.003, MUNICH[1])
+            r = await http.post(
+                "/api/placements",
+                json={"kind": "nft", "title": "Shield", "lat": south[0], "lng": south[1]},
+                headers=bearer(token(speaker)),
+            )
+            assert r.status_code == 201, r.text
+            shield_id = r.json()["id"]
+        second_device = await connect(a.url, token(player))
+        try:
+            ack = await second_device.call("location_update", fixes.at(*south))
+            assert ack["ok"] is True, ack
+            assert ack["accepted"] is True, ack
+            for device in (on_b, second_device):
+                alert = await device.wait_for(
+                    "proximity_alert", lambda d: d["id"] == shield_id, within=20
+                )
+                assert alert["distance_m"] < 1.0
+        finally:
+            await second_device.close()
     finally:
         for p in (on_b, listener_b, speaker_a):
             await p.close()

@@ -24,7 +24,7 @@ from app.realtime import rooms
 from app.realtime.location_batcher import LocationBatcher
 from app.realtime.metrics import EVENTS_EMITTED, SOCKET_CONNECTIONS, SOCKET_REFUSED
 from app.realtime.positions import PositionStore
-from app.realtime.pubsub import ResilientRedisManager
+from app.realtime.room_index import IndexedMemoryManager, IndexedRedisManager
 from app.realtime.wire import TextPacket
 from app.resources import Resources
 from app.spaces.access import parse_space_id, require_entry
@@ -58,10 +58,10 @@ def make_manager(resources: Resources) -> socketio.AsyncManager:
     settings = resources.settings
     if settings.socketio_manager == "redis":
         # Back on pub/sub within half a second of a Redis restart (app/realtime/pubsub.py).
-        return ResilientRedisManager(
+        return IndexedRedisManager(
             settings.redis_url, channel=f"{settings.redis_channel_prefix}:socketio"
         )
-    return socketio.AsyncManager()
+    return IndexedMemoryManager()
 
 
 class RealtimeServer:

@@ -4,8 +4,9 @@ Each fence's bounding box (in (lng, lat) degrees, the plane PostGIS `geometry(43
 shapely work in) is split into GRID x GRID boxes. A box is MIXED when some ring edge may touch
 it; otherwise it holds no boundary point, so (being connected) it lies wholly inside or wholly
 outside the fence, and the state of any one of its points decides it: IN or OUT. The index
-calls GEOS only for points in MIXED boxes, so the answer stays exactly GEOS's `covers` (and
-PostGIS's `ST_Covers`) while most candidate pairs cost a few array reads.
+needs an exact test (`geo.fence_edges`, then GEOS) only for points in MIXED boxes, so the
+answer stays exactly GEOS's `covers` (and PostGIS's `ST_Covers`) while most candidate pairs
+cost a few array reads.
 
 Why this is exact, not approximate:
 - Box k of a fence spans [X(k), X(k+1)] with X(k) = min_x + k * dx evaluated in float64, the
@@ -56,16 +57,20 @@ def box_of(
 ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """Flat box index per point (origin/steps rows per point), and whether the point is
     verifiably inside that box by exact float comparisons."""
-    ox, oy, dx, dy = origin[:, 0], origin[:, 1], steps[:, 0], steps[:, 1]
-    i = np.clip(np.floor((x - ox) / dx), 0, GRID - 1).astype(np.int64)
-    j = np.clip(np.floor((y - oy) / dy), 0, GRID - 1).astype(np.int64)
-    ok = (
-        (ox + i * dx <= x)
-        & (x <= ox + (i + 1) * dx)
-        & (oy + j * dy <= y)
-        & (y <= oy + (j + 1) * dy)
-    )
-    return j * GRID + i, ok
+    return locate(x, y, origin[:, 0], origin[:, 1], steps[:, 0], steps[:, 1])
+
+
+def locate(
+    x: FloatArray, y: FloatArray, ox: FloatArray, oy: FloatArray, dx: FloatArray, dy: FloatArray
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """`box_of` with the origin and steps per point as separate columns."""
+    i = np.clip(np.floor((x - ox) / dx), 0, GRID - 1)
+    j = np.clip(np.floor((y - oy) / dy), 0, GRID - 1)
+    # i and j are small whole floats: i * dx here is the same float as with integer i.
+    ok = (ox + i * dx <= x) & (x <= ox + (i + 1) * dx) & (oy + j * dy <= y)
+    ok &= y <= oy + (j + 1) * dy
+    box: IntArray = (j * GRID + i).astype(np.int64)
+    return box, ok
 
 
 def _edges(geoms: npt.NDArray[np.object_]) -> tuple[IntArray, FloatArray]:
@@ -209,6 +214,10 @@ class RasterStore:
             self.packed = packed
         self.ready = ready
 
+    def nbytes(self) -> int:
+        """Bytes of the rasters made so far (unwritten rows of `packed` are never touched)."""
+        return int(self.ready.sum()) * PACKED + self.ready.nbytes
+
     def compact(self, live: list[bool]) -> None:
         """Slots renumbered by dropping the dead ones (live[i] for the slots known so far)."""
         kept = [i for i, alive in enumerate(live[: self.ready.size]) if alive]
@@ -219,17 +228,22 @@ class RasterStore:
         slots: IntArray,
         x: FloatArray,
         y: FloatArray,
+        frames: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
         geoms: npt.NDArray[np.object_],
         bounds: FloatArray,
-        steps: FloatArray,
-    ) -> StateArray:
+    ) -> tuple[StateArray, IntArray]:
         """The state of the box holding (x[k], y[k]) in slot slots[k]'s raster (MIXED where
-        the point is not verifiably in it); `geoms`, `bounds`, `steps` are per slot."""
-        missing = np.unique(slots[~self.ready[slots]])
-        if missing.size:
+        the point is not verifiably in it), and that box (-1 where not verifiably in it).
+        `frames` is (min_x, min_y, dx, dy) per pair; `geoms` and `bounds` are per slot."""
+        if not self.ready.take(slots).all():
+            missing = np.unique(slots[~self.ready[slots]])
             self.packed[missing] = rasterise(geoms[missing], bounds[missing])
             self.ready[missing] = True
-        box, ok = box_of(x, y, bounds[slots, 0:2], steps[slots])
-        state = state_at(self.packed, slots, box)
+        box, ok = locate(x, y, *frames)
+        # One flat gather: packed rows are contiguous, PACKED bytes each.
+        byte = self.packed.reshape(-1).take(slots * PACKED + (box >> 2))
+        shift = ((box & 3) * 2).astype(np.uint8)
+        state: StateArray = ((byte >> shift) & 3).astype(np.uint8, copy=False)
         state[~ok] = MIXED
-        return state
+        verified: IntArray = np.where(ok, box, -1)
+        return state, verified

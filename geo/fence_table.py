@@ -80,22 +80,23 @@ class CellTable:
             which, pc = point_cells[res]
             # Sorted queries walk the column in order: far fewer cache misses.
             order = np.argsort(pc)
-            k = np.searchsorted(keys, pc[order])
+            sorted_cells = pc.take(order)
+            k = np.searchsorted(keys, sorted_cells)
             kc = np.minimum(k, keys.size - 1)
-            hit = keys[kc] == pc[order]
+            hit = keys.take(kc) == sorted_cells
             starts = self.starts[res]
-            lo = starts[kc]
-            counts = np.where(hit, starts[kc + 1] - lo, 0)
-            total = int(counts.sum())
+            lo = starts.take(kc)
+            counts = np.where(hit, starts.take(kc + 1) - lo, 0)
+            ends = np.cumsum(counts)
+            total = int(ends[-1]) if ends.size else 0
             if total == 0:
                 continue
-            pidx = np.repeat(which[order], counts)
+            pidx = np.repeat(which.take(order), counts)
             # Positions lo[p], lo[p]+1, ..., hi[p]-1 for every point p, without a Python loop.
-            starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
-            pos = starts + np.arange(total)
+            pos = np.repeat(lo - (ends - counts), counts) + np.arange(total)
             found_p.append(pidx)
-            found_s.append(self.slots[res][pos])
-            found_b.append(self.boundary[res][pos])
+            found_s.append(self.slots[res].take(pos))
+            found_b.append(self.boundary[res].take(pos))
         if not found_p:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty.copy(), np.empty(0, dtype=np.bool_)

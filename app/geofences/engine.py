@@ -210,6 +210,21 @@ class GeofenceEngine:
         pidx, slots = self.index.covering(lats, lngs, at=_at(at))
         return [set(keys) for keys in self.index.keys_by_point(pidx, slots, n)]
 
+    def containing_batch_csr(
+        self,
+        lats: Sequence[float] | npt.NDArray[np.float64],
+        lngs: Sequence[float] | npt.NDArray[np.float64],
+        *,
+        at: At = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+        """The same answer as `containing_batch` without building sets (hashing ~18 UUIDs per
+        dense point costs more than finding them): point i is covered by the fences whose
+        ids are `ids[offsets[i]:offsets[i + 1]]` (no duplicates, in no particular order)."""
+        n = len(lats)
+        GEOFENCE_CHECKS.labels("containing").inc(n)
+        pidx, slots = self.index.covering(lats, lngs, at=_at(at))
+        return self.index.keys_csr(pidx, slots, n)
+
     def classify(
         self,
         lat: float,

@@ -174,13 +174,21 @@ def bench_points(
     seconds: float,
     batch: int,
 ) -> list[Figure]:
-    # The first pass also builds the box raster of every fence it tests (once per fence).
+    # The first pass also builds the box raster (and, on a first MIXED pair, the per-row edge
+    # lists) of every fence it tests, once per fence.
     started, cpu_started = time.perf_counter(), time.process_time()
     per_point = engine.containing_batch(points[:, 0], points[:, 1])
     print(
-        f"{label}: first pass over {len(points):,} points (builds rasters on first use): "
-        f"{time.perf_counter() - started:.2f} s wall, {time.process_time() - cpu_started:.2f} s CPU"
+        f"{label}: first pass over {len(points):,} points (builds rasters and edge lists on "
+        f"first use): {time.perf_counter() - started:.2f} s wall, "
+        f"{time.process_time() - cpu_started:.2f} s CPU"
     )
+    offsets, ids = engine.containing_batch_csr(points[:, 0], points[:, 1])
+    same = all(
+        len(got) == offsets[i + 1] - offsets[i] and got == set(ids[offsets[i] : offsets[i + 1]])
+        for i, got in enumerate(per_point)
+    )
+    print(f"{label}: containing_batch_csr == containing_batch on all points: {same}")
     density = sum(len(s) for s in per_point) / len(points)
     note = f"{density:.2f} fences/point"
     it = batches(points, batch)
@@ -192,6 +200,14 @@ def bench_points(
     )
     engine_batch.ops_per_s *= batch
     engine_batch.cpu_ops_per_s *= batch
+    it_csr = batches(points, batch)
+    csr_batch = time_sync(
+        f"{label}: engine, fence ids per point as CSR (no sets), batches of {batch}",
+        lambda _: engine.containing_batch_csr(*next(it_csr).T),
+        seconds=seconds,
+    )
+    csr_batch.ops_per_s *= batch
+    csr_batch.cpu_ops_per_s *= batch
     it_pairs = batches(points, batch)
     index_batch = time_sync(
         f"{label}: engine index only (slot pairs, no id sets), batches of {batch}",
@@ -243,7 +259,7 @@ def bench_points(
         rows = conn.execute(sql, [lng, lat], prepare=True).fetchall()
         mismatches += {r[0] for r in rows} != got
     postgis_fig.note = f"engine == PostGIS on {len(sample)} points: {mismatches == 0}"
-    return [engine_batch, index_batch, engine_one, strtree, postgis_fig]
+    return [engine_batch, csr_batch, index_batch, engine_one, strtree, postgis_fig]
 
 
 def main() -> None:
@@ -291,6 +307,8 @@ def main() -> None:
                 f"{label} points, {args.n:,} fences (one core)", figures, baseline=figures[-1]
             )
             print(f"process RSS after the {label} run: {rss_mib():.0f} MiB")
+            rasters, edges = engine.index.lazy_nbytes()
+            print(f"fence rasters {rasters / 2**20:.0f} MiB, edge lists {edges / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
 import math
 
+import h3.api.basic_int as h3
 import numpy as np
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
+from geo import fence_index
 from geo.fence_cover import (
     cells_from_bytes,
     cells_to_bytes,
@@ -168,8 +170,8 @@ def test_updates_overlay_rebuild_and_windows(fences: list[Polygon | MultiPolygon
 def test_rasters_follow_slots_through_updates_and_rebuilds(
     fences: list[Polygon | MultiPolygon], rng: np.random.Generator
 ) -> None:
-    """Rasters are made lazily and kept per slot; removals, overlays and the compaction of a
-    full re-sort must never pair a slot with another fence's raster."""
+    """Rasters and edge lists are made lazily and kept per slot; removals, overlays and the
+    compaction of a full re-sort must never pair a slot with another fence's raster or edges."""
     index: FenceIndex[int] = FenceIndex()
     index.load((i, shape_of(g)) for i, g in enumerate(fences[:60]))
     pts = np.vstack([points_near_edges(rng, g, 40) for g in fences[:120]])
@@ -194,3 +196,30 @@ def test_rasters_follow_slots_through_updates_and_rebuilds(
     index.upsert((1000 + i, reused[i % 30]) for i in range(2100))
     live.update({1000 + i: fences[90 + i % 30] for i in range(2100)})
     check(live)
+
+
+def test_direct_h3_call_matches_the_public_api(rng: np.random.Generator) -> None:
+    """The index calls H3's compiled latlng_to_cell directly (no wrapper)."""
+    lats = rng.uniform(-89.9, 89.9, 2000).tolist()
+    lngs = rng.uniform(-180.0, 180.0, 2000).tolist()
+    for res in range(16):
+        direct = [fence_index._latlng_to_cell(a, b, res) for a, b in zip(lats, lngs, strict=True)]
+        public = [h3.latlng_to_cell(a, b, res) for a, b in zip(lats, lngs, strict=True)]
+        assert direct == public
+
+
+def test_keys_csr_groups_the_pairs_by_point(
+    fences: list[Polygon | MultiPolygon], rng: np.random.Generator
+) -> None:
+    index: FenceIndex[int] = FenceIndex()
+    index.load((i, shape_of(g)) for i, g in enumerate(fences))
+    pts = np.column_stack([rng.uniform(11.48, 11.72, 3000), rng.uniform(48.08, 48.32, 3000)])
+    p, s = index.covering(pts[:, 1], pts[:, 0])
+    offsets, keys = index.keys_csr(p, s, len(pts))
+    assert offsets[0] == 0
+    assert offsets[-1] == len(keys) == len(p)
+    lists = index.keys_by_point(p, s, len(pts))
+    for i, found in enumerate(lists):
+        assert sorted(keys[offsets[i] : offsets[i + 1]].tolist()) == sorted(found)
+    assert {(i, k) for i, found in enumerate(lists) for k in found} == brute(fences, pts)
+    assert sum(map(len, lists)) > 1000

@@ -57,3 +57,7 @@ async def test_engine_matches_st_covers(
     got = {(i, fid) for i, ids in enumerate(found) for fid in ids}
     assert got == expected
     assert len(expected) > 20_000
+    offsets, ids = engine.containing_batch_csr(pts[:, 1], pts[:, 0])
+    pairs = [(i, fid) for i in range(len(pts)) for fid in ids[offsets[i] : offsets[i + 1]]]
+    assert len(pairs) == len(expected)
+    assert set(pairs) == expected

@@ -26,6 +26,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -444,6 +445,7 @@ _SERVER_HISTOGRAMS = {
     "cyberspace_realtime_location_batch_seconds": "ingest batch wall time (s)",
     "cyberspace_realtime_local_proximity_lag_seconds": "fix commit -> alerts sent (s)",
     "cyberspace_event_loop_lag_seconds": "event loop lag (s)",
+    "cyberspace_gc_pause_seconds": "garbage collection pause (s)",
 }
 
 
@@ -453,25 +455,30 @@ def _bucket_bound(buckets: list[tuple[float, float]], rank: float) -> float:
 
 
 def print_server_histograms(text: str, *, one_of: int) -> None:
-    """Mean and bucket-bound p50/p99 of the server's latency histograms."""
-    rows = []
+    """Mean and bucket-bound p50/p99 of the server's latency histograms (one row per label
+    set, e.g. per GC generation)."""
+    series: dict[tuple[str, str], dict[str, Any]] = {}
     for family in text_string_to_metric_families(text):
         label = _SERVER_HISTOGRAMS.get(family.name)
         if label is None:
             continue
-        buckets: list[tuple[float, float]] = []
-        total = count = 0.0
         for sample in family.samples:
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(sample.labels.items()) if k != "le")
+            row = series.setdefault((label, labels), {"buckets": [], "sum": 0.0, "count": 0.0})
             if sample.name.endswith("_bucket"):
-                buckets.append((float(sample.labels["le"]), sample.value))
+                row["buckets"].append((float(sample.labels["le"]), sample.value))
             elif sample.name.endswith("_sum"):
-                total = sample.value
+                row["sum"] = sample.value
             elif sample.name.endswith("_count"):
-                count = sample.value
+                row["count"] = sample.value
+    rows = []
+    for (label, labels), row in series.items():
+        count = row["count"]
         if count:
-            p50, p99 = (_bucket_bound(buckets, q * count) for q in (0.5, 0.99))
-            mean = total / count
-            rows.append(f"| {label} | {mean:.4g} | <= {p50:g} | <= {p99:g} | {count:.0f} |")
+            p50, p99 = (_bucket_bound(row["buckets"], q * count) for q in (0.5, 0.99))
+            name = f"{label} [{labels}]" if labels else label
+            mean = row["sum"] / count
+            rows.append(f"| {name} | {mean:.4g} | <= {p50:g} | <= {p99:g} | {count:.0f} |")
     if rows:
         which = "the server" if one_of == 1 else f"one of the {one_of} workers"
         print(f"\nServer histograms ({which}):\n")

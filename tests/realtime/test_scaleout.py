@@ -104,6 +104,19 @@ async def two_processes(
 
 
 @pytest.mark.slow
+async def place_nft(
+    http: httpx.AsyncClient, token: str, title: str, at: tuple[float, float]
+) -> str:
+    r = await http.post(
+        "/api/placements",
+        json={"kind": "nft", "title": title, "lat": at[0], "lng": at[1]},
+        headers=bearer(token),
+    )
+    assert r.status_code == 201, r.text
+    placement_id: str = r.json()["id"]
+    return placement_id
+
+
 async def test_an_alert_caused_on_a_reaches_a_client_on_b(
     two_processes: tuple[Process, Process, str],
     engine: AsyncEngine,
@@ -127,13 +140,7 @@ async def test_an_alert_caused_on_a_reaches_a_client_on_b(
     try:
         async with httpx.AsyncClient(base_url=a.url) as http:
             # An NFT placed through process A ...
-            r = await http.post(
-                "/api/placements",
-                json={"kind": "nft", "title": "Sword", "lat": MUNICH[0], "lng": MUNICH[1]},
-                headers=bearer(token(speaker)),
-            )
-            assert r.status_code == 201, r.text
-            nft_id = r.json()["id"]
+            nft_id = await place_nft(http, token(speaker), "Sword", MUNICH)
             # ... and the player's approach reported to process A over REST.
             fixes = Fixes()
             for lat in (MUNICH[0] + 0.01, MUNICH[0] + 0.0003):
@@ -166,15 +173,9 @@ async def test_an_alert_caused_on_a_reaches_a_client_on_b(
 
         # The player's second device, on A, reports over Socket.IO: A applies the fix itself
         # (not through the stream), and the alert still reaches the first device on B.
+        south = (MUNICH[0] - 0.003, MUNICH[1])
         async with httpx.AsyncClient(base_url=a.url) as http:
-            south = (MUNICH[0] - 0.003, MUNICH[1])
-            r = await http.post(
-                "/api/placements",
-                json={"kind": "nft", "title": "Shield", "lat": south[0], "lng": south[1]},
-                headers=bearer(token(speaker)),
-            )
-            assert r.status_code == 201, r.text
-            shield_id = r.json()["id"]
+            shield_id = await place_nft(http, token(speaker), "Shield", south)
         second_device = await connect(a.url, token(player))
         try:
             ack = await second_device.call("location_update", fixes.at(*south))

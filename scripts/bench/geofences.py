@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -191,45 +191,38 @@ def bench_points(
     print(f"{label}: containing_batch_csr == containing_batch on all points: {same}")
     density = sum(len(s) for s in per_point) / len(points)
     note = f"{density:.2f} fences/point"
-    it = batches(points, batch)
-    engine_batch = time_sync(
-        f"{label}: engine, batches of {batch}",
-        lambda _: engine.containing_batch(*next(it).T),
-        seconds=seconds,
-        note=note,
+
+    def batched(name: str, call: Callable[[np.ndarray], object], note: str = "") -> Figure:
+        """A figure for `call` over batches of points, counted per point."""
+        chunks = batches(points, batch)
+        figure = time_sync(
+            f"{label}: {name}, batches of {batch}",
+            lambda _: call(next(chunks)),
+            seconds=seconds,
+            note=note,
+        )
+        figure.ops_per_s *= batch
+        figure.cpu_ops_per_s *= batch
+        return figure
+
+    engine_batch = batched("engine", lambda c: engine.containing_batch(*c.T), note=note)
+    csr_batch = batched(
+        "engine, fence ids per point as CSR (no sets)",
+        lambda c: engine.containing_batch_csr(*c.T),
     )
-    engine_batch.ops_per_s *= batch
-    engine_batch.cpu_ops_per_s *= batch
-    it_csr = batches(points, batch)
-    csr_batch = time_sync(
-        f"{label}: engine, fence ids per point as CSR (no sets), batches of {batch}",
-        lambda _: engine.containing_batch_csr(*next(it_csr).T),
-        seconds=seconds,
+    index_batch = batched(
+        "engine index only (slot pairs, no id sets)", lambda c: engine.index.covering(*c.T)
     )
-    csr_batch.ops_per_s *= batch
-    csr_batch.cpu_ops_per_s *= batch
-    it_pairs = batches(points, batch)
-    index_batch = time_sync(
-        f"{label}: engine index only (slot pairs, no id sets), batches of {batch}",
-        lambda _: engine.index.covering(*next(it_pairs).T),
-        seconds=seconds,
-    )
-    index_batch.ops_per_s *= batch
-    index_batch.cpu_ops_per_s *= batch
     single = iter(np.tile(points, (50, 1)).tolist())
     engine_one = time_sync(
         f"{label}: engine, one point per call",
         lambda _: engine.containing(*next(single)),
         seconds=seconds,
     )
-    it2 = batches(points, batch)
-    strtree = time_sync(
-        f"{label}: shapely STRtree, batches of {batch}",
-        lambda _: tree.query(shapely.points(next(it2)[:, ::-1]), predicate="covered_by"),
-        seconds=seconds,
+    strtree = batched(
+        "shapely STRtree",
+        lambda c: tree.query(shapely.points(c[:, ::-1]), predicate="covered_by"),
     )
-    strtree.ops_per_s *= batch
-    strtree.cpu_ops_per_s *= batch
     sql = (
         "SELECT id FROM geofences WHERE deleted_at IS NULL "
         "AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))"

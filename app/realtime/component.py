@@ -22,6 +22,21 @@ from app.resources import Resources
 from app.spaces.events import ACCESS_CHANGED
 
 
+def _blocking_client(url: str, *, max_connections: int, retry: Retry | None = None) -> Redis:
+    """A client whose pool makes a burst wait up to 10 s for a free connection."""
+    return Redis(
+        connection_pool=BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=10,
+            socket_connect_timeout=2,
+            socket_timeout=10,
+            health_check_interval=15,
+            retry=retry,
+        )
+    )
+
+
 class RealtimeComponent:
     def __init__(self, resources: Resources) -> None:
         self.resources = resources
@@ -32,30 +47,15 @@ class RealtimeComponent:
         # dead, and without it each one fails its next command once (seen: on_disconnect's
         # GET failing, which leaves the socket's presence behind). Only connection errors:
         # a command that timed out may have run, and must not run twice.
-        self.redis = Redis(
-            connection_pool=BlockingConnectionPool.from_url(
-                settings.redis_url,
-                max_connections=64,
-                timeout=10,
-                socket_connect_timeout=2,
-                socket_timeout=10,
-                health_check_interval=15,
-                retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-            )
+        self.redis = _blocking_client(
+            settings.redis_url,
+            max_connections=64,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         )
         # The stream consumer's own client, without that retry: it must notice every lost
         # connection, because after one it holds events until the Socket.IO listeners of
         # every process are back (app/realtime/fanout.py).
-        self.stream_redis = Redis(
-            connection_pool=BlockingConnectionPool.from_url(
-                settings.redis_url,
-                max_connections=4,
-                timeout=10,
-                socket_connect_timeout=2,
-                socket_timeout=10,
-                health_check_interval=15,
-            )
-        )
+        self.stream_redis = _blocking_client(settings.redis_url, max_connections=4)
         self.positions = PositionStore(
             self.redis,
             settings.redis_channel_prefix,

@@ -45,6 +45,25 @@ async def join(player: Player, space_id: str) -> None:
     assert ack["ok"] is True, ack
 
 
+async def owner_and_member_inside(
+    live: LiveServer, access: str
+) -> tuple[str, User, User, Player, Player]:
+    """A space of `access`, its owner and a member, both connected and joined."""
+    owner, member = await live.user(), await live.user()
+    space_id = await create_space(live, owner, access)
+    await add_member(live, space_id, member)
+    a = await connect(live.url, live.token(owner), user=owner)
+    b = await connect(live.url, live.token(member), user=member)
+    try:
+        await join(a, space_id)
+        await join(b, space_id)
+    except BaseException:
+        await a.close()
+        await b.close()
+        raise
+    return space_id, owner, member, a, b
+
+
 async def barrier(sender: Player, space_id: str, *listeners: Player) -> None:
     """A chat message everyone still inside receives: what was emitted before has arrived."""
     text = f"barrier {uuid.uuid4().hex[:6]}"
@@ -55,14 +74,8 @@ async def barrier(sender: Player, space_id: str, *listeners: Player) -> None:
 
 
 async def test_a_member_removed_over_rest_is_taken_out_of_the_room(live: LiveServer) -> None:
-    owner, member = await live.user(), await live.user()
-    space_id = await create_space(live, owner, "private")
-    await add_member(live, space_id, member)
-    a = await connect(live.url, live.token(owner), user=owner)
-    b = await connect(live.url, live.token(member), user=member)
+    space_id, owner, member, a, b = await owner_and_member_inside(live, "private")
     try:
-        await join(a, space_id)
-        await join(b, space_id)
         await barrier(a, space_id, b)
 
         await rest(live, owner, "DELETE", f"/api/spaces/{space_id}/members/{member.id}")
@@ -158,14 +171,8 @@ async def test_a_deleted_space_empties_its_room(live: LiveServer) -> None:
 
 async def test_a_public_space_member_removed_may_stay_as_a_visitor(live: LiveServer) -> None:
     """Removal takes membership away, not entry: a public space lets anyone in."""
-    owner, member = await live.user(), await live.user()
-    space_id = await create_space(live, owner, "public")
-    await add_member(live, space_id, member)
-    a = await connect(live.url, live.token(owner), user=owner)
-    b = await connect(live.url, live.token(member), user=member)
+    space_id, owner, member, a, b = await owner_and_member_inside(live, "public")
     try:
-        await join(a, space_id)
-        await join(b, space_id)
         await rest(live, owner, "DELETE", f"/api/spaces/{space_id}/members/{member.id}")
         # The next change's event is handled after the first (stream order): the one
         # space_removed the visitor gets is this one's, so the removal evicted nobody.
@@ -178,14 +185,8 @@ async def test_a_public_space_member_removed_may_stay_as_a_visitor(live: LiveSer
 
 
 async def test_the_periodic_recheck_catches_changes_it_never_heard_of(live: LiveServer) -> None:
-    owner, member = await live.user(), await live.user()
-    space_id = await create_space(live, owner, "invite")
-    await add_member(live, space_id, member)
-    a = await connect(live.url, live.token(owner), user=owner)
-    b = await connect(live.url, live.token(member), user=member)
+    space_id, _, member, a, b = await owner_and_member_inside(live, "invite")
     try:
-        await join(a, space_id)
-        await join(b, space_id)
         # Behind the service's back: no event is published.
         async with live.sessions() as session:
             await session.execute(

@@ -19,7 +19,7 @@ evicted from the room on B (it re-subscribes and re-checks).
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -38,14 +38,6 @@ from app.spaces.models import SpaceMember
 from tests.factories import bearer, login_headers, make_user
 from tests.realtime.conftest import connect, start_server
 from tests.reliability.faults import RedisServer
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
 
 
 @dataclass

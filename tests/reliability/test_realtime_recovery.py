@@ -13,7 +13,6 @@ import asyncio
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -32,14 +31,6 @@ B = (48.1461, 11.5754)  # 1 km north: outside the fence, a plausible walk in 5 m
 def _fix(at: tuple[float, float], stamp: float) -> dict[str, object]:
     when = datetime.fromtimestamp(stamp, UTC).isoformat()
     return {"lat": at[0], "lng": at[1], "accuracy_m": 5, "timestamp": when}
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
 
 
 async def _event(queue: "asyncio.Queue[str]", name: str, attempts: int = 300) -> bool:

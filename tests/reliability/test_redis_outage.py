@@ -5,9 +5,8 @@ Redis comes back, without restarting the app."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -23,14 +22,6 @@ from tests.reliability.faults import RedisServer
 
 HERE = {"lat": 48.1371, "lng": 11.5754}
 CIRCLE = {"type": "Point", "coordinates": [HERE["lng"], HERE["lat"]]}
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

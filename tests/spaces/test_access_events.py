@@ -13,6 +13,7 @@ from app.core.events import RealtimeEvent, events_stream
 from app.spaces.access import who_may_stay
 from app.spaces.events import ACCESS_CHANGED
 from app.spaces.models import AccessType, MemberRole, Space, SpaceMember
+from app.users.models import User
 from tests.factories import login_headers, make_user
 
 
@@ -62,17 +63,23 @@ async def published(redis: Redis, app: FastAPI) -> list[dict[str, Any]]:
     return [e.data for e in events if e.type == ACCESS_CHANGED]
 
 
+async def create_public_space(client: AsyncClient, owner: User, headers: dict[str, str]) -> str:
+    r = await client.post(
+        "/api/spaces/create",
+        json={"user_id": str(owner.id), "space_name": "S", "access_type": "public"},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    space_id: str = r.json()["space_id"]
+    return space_id
+
+
 async def test_access_changes_are_published_after_commit(
     client: AsyncClient, session: AsyncSession, app: FastAPI, redis_client: Redis
 ) -> None:
     owner, bob, carol = [await make_user(session) for _ in range(3)]
     ho, hb = await login_headers(client, owner), await login_headers(client, bob)
-    r = await client.post(
-        "/api/spaces/create",
-        json={"user_id": str(owner.id), "space_name": "S", "access_type": "public"},
-        headers=ho,
-    )
-    space_id = r.json()["space_id"]
+    space_id = await create_public_space(client, owner, ho)
     assert (await client.post(f"/api/spaces/{space_id}/join", headers=hb)).status_code == 200
     # Neither creating nor joining, nor an edit that keeps the access type, re-checks anyone.
     r = await client.patch(f"/api/spaces/{space_id}", json={"space_name": "T"}, headers=ho)
@@ -110,12 +117,7 @@ async def test_refused_changes_publish_nothing(
 ) -> None:
     owner, bob = await make_user(session), await make_user(session)
     ho, hb = await login_headers(client, owner), await login_headers(client, bob)
-    r = await client.post(
-        "/api/spaces/create",
-        json={"user_id": str(owner.id), "space_name": "S", "access_type": "public"},
-        headers=ho,
-    )
-    space_id = r.json()["space_id"]
+    space_id = await create_public_space(client, owner, ho)
     r = await client.delete(f"/api/spaces/{space_id}/members/{owner.id}", headers=hb)
     assert r.status_code == 403
     r = await client.delete(f"/api/spaces/{space_id}/members/{owner.id}", headers=ho)

@@ -40,7 +40,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from geo.fence_bins import bin_ids, lookup_masks
+from geo.fence_bins import lookup_masks, point_squares
 from geo.fence_edges import INSIDE as INSIDE_RING
 from geo.fence_edges import UNSURE, EdgeStore
 from geo.fence_raster import IN, MIXED, RasterStore, grid_steps
@@ -296,17 +296,25 @@ class FenceIndex(Generic[KeyT]):
     ) -> dict[int, tuple[IntArray, CellArray]]:
         """Per resolution in use: the points near some fence of that resolution, and their
         cells. The H3 call per point and resolution is the dominant cost of a lookup."""
-        ids = bin_ids(lats, lngs)
-        masks = lookup_masks(self._base.bins, self._base.bin_masks, ids) | lookup_masks(
-            self._overlay.bins, self._overlay.bin_masks, ids
+        squares = point_squares(lats, lngs)
+        masks = lookup_masks(self._base.bins, self._base.bin_masks, squares) | lookup_masks(
+            self._overlay.bins, self._overlay.bin_masks, squares
         )
         out: dict[int, tuple[IntArray, CellArray]] = {}
+        lat_list: list[float] | None = None
+        lng_list: list[float] | None = None
         for res in set(self._base.keys) | set(self._overlay.keys):
             which = np.flatnonzero(masks & (1 << res))
             if which.size == 0:
                 continue
+            if which.size == lats.size:  # every point: skip the gathers (dense batches)
+                if lat_list is None or lng_list is None:
+                    lat_list, lng_list = lats.tolist(), lngs.tolist()
+                lat_in, lng_in = lat_list, lng_list
+            else:
+                lat_in, lng_in = lats.take(which).tolist(), lngs.take(which).tolist()
             # map() over the C function: no Python frame per point.
-            found = map(_latlng_to_cell, lats[which].tolist(), lngs[which].tolist(), repeat(res))
+            found = map(_latlng_to_cell, lat_in, lng_in, repeat(res))
             out[res] = (which, np.fromiter(found, dtype=np.uint64, count=which.size))
         return out
 
@@ -480,8 +488,7 @@ class FenceIndex(Generic[KeyT]):
         found_s: list[IntArray] = []
         found_b: list[BoolArray] = []
         cells: dict[int, np.uint64] = {}
-        bin_id = int(bin_ids(np.array([lat]), np.array([lng]))[0])
-        mask = self._base.mask_of(bin_id) | self._overlay.mask_of(bin_id)
+        mask = self._base.mask_of(lat, lng) | self._overlay.mask_of(lat, lng)
         for table in (self._base, self._overlay):
             for res, keys in table.keys.items():
                 if not mask & (1 << res):

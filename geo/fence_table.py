@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from geo.fence_bins import bin_masks_of
+from geo.fence_bins import bin_masks_of, point_mask
 
 if TYPE_CHECKING:
     from geo.fence_index import FenceShape
@@ -59,9 +59,9 @@ class CellTable:
             table.starts[res] = np.append(starts, cells.size).astype(np.int64)
         return table
 
-    def mask_of(self, bin_id: int) -> int:
-        """The resolution bitmask of one grid square (see geo.fence_bins)."""
-        return self.bin_dict.get(bin_id, 0)
+    def mask_of(self, lat: float, lng: float) -> int:
+        """The resolution bitmask of one point (see geo.fence_bins)."""
+        return point_mask(self.bin_dict, lat, lng)
 
     def size(self) -> int:
         return sum(c.size for c in self.slots.values())

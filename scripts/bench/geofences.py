@@ -6,7 +6,7 @@ memory for N fences.
 
 Fences (mixed star polygons of 10-200 vertices and 128-vertex circles, radius 50 m - 2 km,
 centres scattered around Munich) are generated once, with their stored H3 covers, into a
-separate database (BENCH_GEOFENCES_DATABASE_URL, default `cyberspace_bench_geofences`, migrated
+separate database (BENCH_GEOFENCES_DATABASE_URL, default `cyberspace_bench_geofences_v2`, migrated
 to 0005 only) and reused by later runs with the same N. Everything runs on one core.
 """
 
@@ -39,7 +39,8 @@ from scripts.bench.common import ROOT, Figure, print_table, rss_mib, time_sync
 
 BENCH_URL = os.environ.get(
     "BENCH_GEOFENCES_DATABASE_URL",
-    "postgresql+psycopg://postgres@127.0.0.1:5432/cyberspace_bench_geofences",
+    # The suffix changes with the cover rule (geo.fence_cover), so older covers are not reused.
+    "postgresql+psycopg://postgres@127.0.0.1:5432/cyberspace_bench_geofences_v2",
 )
 MUNICH = (48.1371, 11.5754)
 # Fence centres: uniform direction, distance from Munich half-normal (sigma 20 km, clipped at

@@ -10,14 +10,18 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from geo import fence_index
 from geo.fence_cover import (
+    MAX_REFINED_BOUNDARY_CELLS,
+    MAX_REFINED_CELLS,
     cells_from_bytes,
     cells_to_bytes,
     expand_interior,
+    expanded_size,
     fence_cover,
     fence_resolution,
 )
 from geo.fence_index import BORDER, INSIDE, FenceIndex, FenceShape, metres_per_degree
-from tests.geo.fence_shapes import points_near_edges, random_fence
+from geo.polygons import circle_polygon
+from tests.geo.fence_shapes import points_near_edges, random_fence, star_polygon
 
 
 def shape_of(geom: Polygon | MultiPolygon, **window: float) -> FenceShape:
@@ -73,6 +77,18 @@ def test_resolution_ladder_and_cover_bytes() -> None:
     assert fence_resolution(geom) % 2 == 1
     cells = fence_cover(geom).boundary
     assert cells_from_bytes(cells_to_bytes(cells)).tolist() == cells
+
+
+def test_fence_cover_refines_spiky_outlines_while_the_cover_stays_small() -> None:
+    # 200 spikes: the outline is ~10x the circumference, so its length says "coarse".
+    star = star_polygon(np.random.default_rng(3), 48.1, 11.5, 2000.0, 200)
+    cover = fence_cover(star)
+    assert cover.res > fence_resolution(star)
+    assert len(cover.boundary) <= MAX_REFINED_BOUNDARY_CELLS
+    assert len(cover.boundary) + expanded_size(cover.interior, cover.res) <= MAX_REFINED_CELLS
+    # A smooth fence is already at the finest step whose interior stays small.
+    circle = circle_polygon(48.1, 11.5, 1000.0, segments=128)
+    assert fence_cover(circle).res == fence_resolution(circle)
 
 
 def local_distance(geom: Polygon | MultiPolygon, lng: float, lat: float) -> float:

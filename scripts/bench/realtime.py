@@ -298,6 +298,8 @@ async def run(args: argparse.Namespace) -> None:
     # The command the service ships with (Makefile, Dockerfile, k8s): small JSON frames gain
     # nothing from per-message deflate and cost CPU on both ends.
     uvicorn_args = [] if args.ws_deflate else ["--ws-per-message-deflate", "false"]
+    if args.ws:
+        uvicorn_args += ["--ws", args.ws]
     with uvicorn_server(factory, env, workers=args.workers, extra_args=uvicorn_args) as base:
         pid = _SERVER_GROUPS[base]
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
@@ -499,6 +501,7 @@ def main() -> None:
     parser.add_argument(
         "--ws-deflate", action="store_true", help="keep uvicorn's per-message deflate on"
     )
+    parser.add_argument("--ws", help="uvicorn's websocket implementation (default: its own)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(

@@ -20,6 +20,7 @@ from app.realtime.positions import PositionStore
 from app.realtime.server import RealtimeServer
 from app.resources import Resources
 from app.spaces.events import ACCESS_CHANGED
+from app.users.events import USER_DISABLED
 
 
 def _blocking_client(url: str, *, max_connections: int, retry: Retry | None = None) -> Redis:
@@ -94,7 +95,10 @@ class RealtimeComponent:
             settings=settings,
             positions=self.positions,
             index=lambda: resources.placement_sync.index,
-            internal={ACCESS_CHANGED: self.evictions.announce},
+            internal={
+                ACCESS_CHANGED: self.evictions.announce,
+                USER_DISABLED: self.evictions.announce_user_disabled,
+            },
         )
         # Socket.IO fixes get their alerts in this process, not through the stream.
         self.local_proximity = LocalProximity(self.fanout)

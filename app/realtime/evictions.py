@@ -15,6 +15,11 @@ its entry check just before the change was committed).
 
 An evicted socket gets `space_removed` {space_id, reason}; the room gets `space_presence`
 {..., action: "left", reason: "removed"}.
+
+A disabled account (`_user_disabled`, app/users/events.py) travels the same way and loses
+all its sockets: each gets `account_disabled` and is disconnected, which takes it out of its
+spaces with the usual presence. The full re-check also closes sockets of accounts no longer
+active, so a missed message is caught there too.
 """
 
 import asyncio
@@ -38,10 +43,12 @@ from app.realtime.pubsub import LISTENER_FIRST_RETRY_S, LISTENER_RETRY_CAP_S
 from app.realtime.server import RealtimeServer, SocketState
 from app.spaces.access import who_may_stay
 from app.spaces.events import AccessChange
+from app.users.queries import active_users
 
 log = logging.getLogger("cyberspace.realtime")
 
 REMOVED_EVENT = "space_removed"
+DISABLED_EVENT = "account_disabled"
 DB_RETRY_S = 5.0
 
 
@@ -85,6 +92,12 @@ class SpaceEvictions:
         """Stream handler of `_space_access_changed`. A RedisError leaves the entry pending
         (the consumer retries it)."""
         await self.redis.publish(self.channel, orjson.dumps(event.data))
+
+    async def announce_user_disabled(self, event: RealtimeEvent) -> None:
+        """Stream handler of `_user_disabled`."""
+        await self.redis.publish(
+            self.channel, orjson.dumps({"user_disabled": event.data["user_id"]})
+        )
 
     # --- every process: listen, re-check its own sockets ---------------------------------
 
@@ -132,6 +145,9 @@ class SpaceEvictions:
     async def _handle(self, raw: bytes | str) -> None:
         try:
             body = orjson.loads(raw)
+            if "user_disabled" in body:
+                await self.close_user(str(body["user_disabled"]))
+                return
             space_id = str(body["space_id"])
             users = body.get("user_ids")
             user_ids = None if users is None else {str(u) for u in users}
@@ -151,8 +167,35 @@ class SpaceEvictions:
         return by_space
 
     async def recheck_all(self) -> int:
-        """Every local socket in every space: three queries in all, however many spaces."""
-        return await self._recheck(self._local(None), AccessChange.ACCESS_CHANGED)
+        """Every local socket: those of disabled accounts are closed (one query), the rest
+        re-checked in every space (three queries in all, however many spaces)."""
+        closed = await self.close_disabled()
+        return closed + await self._recheck(self._local(None), AccessChange.ACCESS_CHANGED)
+
+    async def close_disabled(self) -> int:
+        """Close this process's sockets of accounts that are no longer active."""
+        users = {u for u in (_uuid(s.user_id) for s in self.server.sockets.values()) if u}
+        if not users:
+            return 0
+        async with self.sessions() as session:
+            active = {str(u.id) for u in await active_users(session, list(users))}
+        closed = 0
+        for user_id in {str(u) for u in users} - active:
+            closed += await self.close_user(user_id)
+        return closed
+
+    async def close_user(self, user_id: str) -> int:
+        """Disconnect this process's sockets of the user (their account was disabled)."""
+        sids = [sid for sid, state in list(self.server.sockets.items()) if state.user_id == user_id]
+        sio = self.server.sio
+        for sid in sids:
+            # Queued before the disconnect packet on the same socket: it arrives first.
+            await sio.emit(DISABLED_EVENT, {"reason": "account_disabled"}, to=sid)
+            EVENTS_EMITTED.labels(DISABLED_EVENT).inc()
+            await sio.disconnect(sid)
+        if sids:
+            log.info("closed %d socket(s) of disabled account %s", len(sids), user_id)
+        return len(sids)
 
     async def recheck(self, space_id: str, user_ids: set[str] | None, reason: AccessChange) -> int:
         """Evict this process's sockets in the space (of these users, or all) that may no

@@ -8,8 +8,16 @@ from app.auth import service as auth_service
 from app.auth.dependencies import AdminUser, AuthDep, CurrentPrincipal, CurrentUser
 from app.auth.schemas import SessionOut
 from app.core.db import SessionDep
+from app.spaces.dependencies import EventBusDep
 from app.users import service
-from app.users.schemas import ProfilePatch, PublicUserOut, RolesIn, UserOut
+from app.users.schemas import (
+    AccountStatusOut,
+    ActiveIn,
+    ProfilePatch,
+    PublicUserOut,
+    RolesIn,
+    UserOut,
+)
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -63,4 +71,23 @@ async def set_roles(
 ) -> PublicUserOut:
     return await service.set_roles(
         session=session, admin=admin, username=username, roles=body.roles
+    )
+
+
+@router.put(
+    "/{username}/active",
+    response_model=AccountStatusOut,
+    summary="Disable or re-enable an account (admins only; disabling ends its sessions and "
+    "sockets)",
+)
+async def set_active(
+    username: str,
+    body: ActiveIn,
+    admin: AdminUser,
+    session: SessionDep,
+    auth: AuthDep,
+    bus: EventBusDep,
+) -> AccountStatusOut:
+    return await service.set_active(
+        session=session, auth=auth, bus=bus, admin=admin, username=username, active=body.active
     )

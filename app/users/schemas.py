@@ -38,6 +38,17 @@ class RolesIn(_Strict):
     roles: list[Role] = Field(min_length=1, examples=[["player", "organizer"]])
 
 
+class ActiveIn(_Strict):
+    active: bool = Field(examples=[False])
+
+
+class AccountStatusOut(BaseModel):
+    username: str
+    active: bool
+    # Device sessions ended by this change (a disabled account's tokens stop at once).
+    sessions_revoked: int
+
+
 class PublicUserOut(BaseModel):
     username: str
     display_name: str | None

@@ -6,11 +6,16 @@ from eth_utils.address import to_checksum_address
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import queries as auth_queries
+from app.auth.context import AuthContext
 from app.auth.passwords import Passwords
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.outbox import publish_or_defer
+from app.spaces.events import EventBus
 from app.users import queries
+from app.users.events import user_disabled
 from app.users.models import Role, User
-from app.users.schemas import ProfilePatch, PublicUserOut, UserOut
+from app.users.schemas import AccountStatusOut, ProfilePatch, PublicUserOut, UserOut
 
 
 async def _ensure_free(session: AsyncSession, *, username: str | None, email: str | None) -> None:
@@ -111,6 +116,41 @@ async def set_roles(
     await session.commit()
     await session.refresh(target)
     return public_profile(target)
+
+
+async def set_active(
+    *,
+    session: AsyncSession,
+    auth: AuthContext,
+    bus: EventBus,
+    admin: User,
+    username: str,
+    active: bool,
+) -> AccountStatusOut:
+    """Admins disable and re-enable accounts. Disabling ends every device session (refresh
+    stops; live access tokens fail at once through the revocation marker) and closes the
+    account's sockets on every process. An admin cannot disable their own account."""
+    # Disabled accounts are invisible to get_by_username; re-enabling has to find them.
+    target = await queries.user_by_username(session, username)
+    if target is None:
+        raise NotFound(f"No user named {username!r}")
+    if target.id == admin.id and not active:
+        raise InvalidInput("Admins cannot disable their own account", details={"field": "active"})
+    target.is_active = active
+    ended: list[uuid.UUID] = []
+    if not active:
+        for live in await auth_queries.live_sessions(session, target.id):
+            if await auth_queries.revoke_session(session, live.id, "account_disabled"):
+                ended.append(live.id)
+    await session.commit()
+    for session_id in ended:
+        await auth.tokens.mark_revoked(session_id)
+    if not active:
+        # After the commit: the real-time side re-checks against the database.
+        await publish_or_defer(
+            redis=bus.redis, prefix=bus.prefix, session=session, events=[user_disabled(target.id)]
+        )
+    return AccountStatusOut(username=target.username, active=active, sessions_revoked=len(ended))
 
 
 async def link_wallet(*, session: AsyncSession, user: User, address: str) -> list[str]:

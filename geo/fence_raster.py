@@ -223,6 +223,11 @@ class RasterStore:
         kept = [i for i, alive in enumerate(live[: self.ready.size]) if alive]
         self.packed, self.ready = self.packed[kept], self.ready[kept]
 
+    def build(self, slots: IntArray, geoms: npt.NDArray[np.object_], bounds: FloatArray) -> None:
+        """Make the rasters of these (distinct) slots; `geoms` and `bounds` are per slot."""
+        self.packed[slots] = rasterise(geoms[slots], bounds[slots])
+        self.ready[slots] = True
+
     def states(
         self,
         slots: IntArray,
@@ -236,9 +241,7 @@ class RasterStore:
         the point is not verifiably in it), and that box (-1 where not verifiably in it).
         `frames` is (min_x, min_y, dx, dy) per pair; `geoms` and `bounds` are per slot."""
         if not self.ready.take(slots).all():
-            missing = np.unique(slots[~self.ready[slots]])
-            self.packed[missing] = rasterise(geoms[missing], bounds[missing])
-            self.ready[missing] = True
+            self.build(np.unique(slots[~self.ready[slots]]), geoms, bounds)
         box, ok = locate(x, y, *frames)
         # One flat gather: packed rows are contiguous, PACKED bytes each.
         byte = self.packed.reshape(-1).take(slots * PACKED + (box >> 2))

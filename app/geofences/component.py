@@ -1,6 +1,8 @@
 """The geofences component (see app/core/components.py): the engine and its sync."""
 
+import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -34,7 +36,28 @@ class GeofenceComponent:
             log.warning("geofence engine not loaded at start; will retry", exc_info=True)
 
     def background(self) -> list[Coroutine[Any, Any, None]]:
-        return [self.sync.run()]
+        tasks = [self.sync.run()]
+        if self.resources.settings.geofence_raster_warmup_batch > 0:
+            tasks.append(self.warm_rasters())
+        return tasks
+
+    async def warm_rasters(self) -> None:
+        """Make every fence's raster in small steps between other work (see FenceIndex.warm);
+        after that, look for new fences every poll interval."""
+        settings = self.resources.settings
+        batch = settings.geofence_raster_warmup_batch
+        while True:
+            started, made = time.monotonic(), 0
+            while self.engine.loaded and (step := self.engine.index.warm(batch)):
+                made += step
+                # A short pause, not just a yield: warming must not take the whole loop.
+                await asyncio.sleep(0.002)
+            if made:
+                log.info(
+                    "geofence rasters made",
+                    extra={"rasters": made, "seconds": round(time.monotonic() - started, 1)},
+                )
+            await asyncio.sleep(settings.geofence_index_poll_seconds)
 
     async def aclose(self) -> None:
         return None

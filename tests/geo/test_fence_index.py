@@ -72,6 +72,27 @@ def test_covering_matches_shapely_covers_near_edges(
     assert one_by_one == {(i, f) for i, f in got if i < 3000}
 
 
+def test_warm_makes_every_live_raster_and_changes_no_answer(
+    fences: list[Polygon | MultiPolygon], rng: np.random.Generator
+) -> None:
+    index: FenceIndex[int] = FenceIndex()
+    index.load((i, shape_of(g)) for i, g in enumerate(fences))
+    index.remove([0, 1])
+    pts = np.vstack([points_near_edges(rng, g, 20) for g in fences[:40]])
+    before = index.covering(pts[:, 1], pts[:, 0])
+    made = []
+    while step := index.warm(16):
+        made.append(step)
+    # The lookup made the rasters of the fences it tested; warm makes the rest, once.
+    assert 0 < sum(made) < len(index)
+    assert max(made) <= 16
+    assert index.warm(16) == 0
+    rasters, _ = index.lazy_nbytes()
+    assert len(index) * 1024 <= rasters < (len(index) + 2) * 1024 + 4096
+    after = index.covering(pts[:, 1], pts[:, 0])
+    assert sorted(zip(*before, strict=True)) == sorted(zip(*after, strict=True))
+
+
 def test_resolution_ladder_and_cover_bytes() -> None:
     geom = random_fence(np.random.default_rng(1), 10.0, 10.0)
     assert fence_resolution(geom) % 2 == 1

@@ -1,6 +1,7 @@
 """Engines in other processes follow writes: Redis poke, poll fallback, change notifications."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from app.geofences.component import GeofenceComponent
 from app.geofences.engine import FenceChange, GeofenceEngine
 from app.geofences.models import Geofence
 from app.geofences.queries import get_geofence
@@ -128,3 +130,27 @@ async def test_edit_while_inside_notifies_with_new_version(
     assert not ours[2].geometry_changed
     assert engine.get(fence.id) is None
     assert engine.classify(21.009, 21.009, 1.0, include=[fence.id]).border == set()
+
+
+async def test_rasters_are_made_in_the_background(
+    app: FastAPI, client: AsyncClient, organizer_headers: dict[str, str]
+) -> None:
+    for i in range(3):
+        await create(client, organizer_headers, geometry=square(11.5 + 0.02 * i, 48.1))
+    engine = engine_of(app)
+    assert len(engine) >= 3
+    assert engine.index.lazy_nbytes()[0] < len(engine) * 1024  # nothing has tested them
+    component = app.state.resources.component(GeofenceComponent)
+    warming = asyncio.create_task(component.warm_rasters())
+    try:
+        for _ in range(400):
+            if engine.index.lazy_nbytes()[0] >= len(engine) * 1024:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the rasters were never made")
+        assert engine.index.warm(16) == 0
+    finally:
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warming

@@ -135,6 +135,7 @@ ATTACKS: list[tuple[str, str, object]] = [
     ("DELETE", "/api/apps/{app}", None),
     ("DELETE", "/api/users/me/sessions/{session}", None),
     ("PUT", "/api/users/{owner_name}/roles", {"roles": ["player", "admin"]}),
+    ("PUT", "/api/users/{owner_name}/active", {"active": False}),
 ]
 
 # Write routes attacked in other test files (file::test must exist).
@@ -251,6 +252,7 @@ async def test_a_peer_with_the_same_roles_cannot_touch_anothers_objects(
     assert [h["url"] for h in hooks.json()["items"]] == [f"{PUBLIC_URL}/hook"]
     apps = await client.get("/api/apps", headers=owner_h)
     assert ids["app"] in {a["id"] for a in apps.json()}
+    # Still active: the owner's own token works.
     assert (await client.get("/api/users/me", headers=owner_h)).status_code == 200
     me = await client.get("/api/users/me", headers=intruder_h)
     assert "admin" not in me.json()["roles"]

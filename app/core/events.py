@@ -15,9 +15,10 @@ never sent to clients as such.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Depends, Request
 from redis.asyncio import Redis
 
 # Bounded: the durable record of events lives in PostgreSQL (issue 5's event log); the stream
@@ -27,6 +28,25 @@ STREAM_MAX_LEN = 100_000
 
 def events_stream(prefix: str) -> str:
     return f"{prefix}:events"
+
+
+@dataclass(frozen=True, slots=True)
+class EventBus:
+    """Where a service announces committed changes to the real-time side: this stream (or
+    the outbox while Redis is down, app/core/outbox.py, so the news is late rather than
+    lost)."""
+
+    redis: Redis
+    prefix: str
+
+
+# async: a plain `def` dependency costs a thread-pool hop on every request.
+async def get_event_bus(request: Request) -> EventBus:
+    resources = request.app.state.resources
+    return EventBus(redis=resources.redis, prefix=resources.settings.redis_channel_prefix)
+
+
+EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
 
 
 @dataclass(frozen=True)

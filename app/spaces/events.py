@@ -11,12 +11,10 @@ so a late or repeated event can never evict someone who is allowed in.
 import enum
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.events import RealtimeEvent
+from app.core.events import EventBus, RealtimeEvent
 from app.core.outbox import publish_or_defer
 
 ACCESS_CHANGED = "_space_access_changed"
@@ -30,15 +28,6 @@ class AccessChange(enum.StrEnum):
     INVITATION_REVOKED = "invitation_revoked"
     ACCESS_CHANGED = "access_changed"  # access_type changed (e.g. public -> invite)
     DELETED = "deleted"  # the space is gone
-
-
-@dataclass(frozen=True, slots=True)
-class EventBus:
-    """Where committed changes are announced: the event stream (or the outbox while Redis
-    is down, so an eviction is late rather than lost)."""
-
-    redis: Redis
-    prefix: str
 
 
 def access_changed(

@@ -5,9 +5,10 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.events import EventBus
 from app.spaces import queries
 from app.spaces.access import find_user, load_access, require_manager
-from app.spaces.events import AccessChange, EventBus, announce_access_change
+from app.spaces.events import AccessChange, announce_access_change
 from app.spaces.models import (
     AccessType,
     InvitationStatus,

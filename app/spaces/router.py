@@ -7,9 +7,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CurrentUser, OptionalUser
 from app.core.db import SessionDep
+from app.core.events import EventBusDep
 from app.placements.dependencies import NearbyLimitsDep, PlacementSyncDep
 from app.spaces import membership, service
-from app.spaces.dependencies import EventBusDep
 from app.spaces.schemas import (
     AssetIn,
     AssetListOut,

@@ -13,6 +13,7 @@ from shapely.geometry.polygon import Polygon
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import InvalidInput
+from app.core.events import EventBus
 from app.placements import queries as placement_queries
 from app.placements import service as placement_service
 from app.placements.models import PlacementKind
@@ -22,7 +23,7 @@ from app.placements.sync import PlacementIndexSync
 from app.portals import queries as portal_queries
 from app.spaces import queries
 from app.spaces.access import SpaceAccess, load_access, require_manager, resolve_user_ref
-from app.spaces.events import AccessChange, EventBus, announce_access_change
+from app.spaces.events import AccessChange, announce_access_change
 from app.spaces.models import AccessType, MemberRole, Space, SpaceMember
 from app.spaces.schemas import AnchorFields, AnchorOut, SpaceCreateIn, SpaceOut, SpacePatch
 from app.users.models import User

@@ -8,7 +8,7 @@ from app.auth import service as auth_service
 from app.auth.dependencies import AdminUser, AuthDep, CurrentPrincipal, CurrentUser
 from app.auth.schemas import SessionOut
 from app.core.db import SessionDep
-from app.spaces.dependencies import EventBusDep
+from app.core.events import EventBusDep
 from app.users import service
 from app.users.schemas import (
     AccountStatusOut,

@@ -10,8 +10,8 @@ from app.auth import queries as auth_queries
 from app.auth.context import AuthContext
 from app.auth.passwords import Passwords
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.events import EventBus
 from app.core.outbox import publish_or_defer
-from app.spaces.events import EventBus
 from app.users import queries
 from app.users.events import user_disabled
 from app.users.models import Role, User

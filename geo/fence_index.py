@@ -284,6 +284,9 @@ class FenceIndex(Generic[KeyT]):
     def slot_of(self, key: KeyT) -> int | None:
         return self._slot_of.get(key)
 
+    def shape_at(self, slot: int) -> FenceShape | None:
+        return self._shapes[slot]
+
     def lazy_nbytes(self) -> tuple[int, int]:
         """Bytes held by the rasters and the edge lists made so far (made on demand)."""
         return self._rasters.nbytes(), self._edges.used_bytes()

@@ -137,6 +137,11 @@ class GeofenceEngine:
                     changes.append(FenceChange(row.id, "deleted", row.version, True))
                 continue
             if old is not None and old.version == row.version:
+                if not self._cover_changed(row):
+                    continue
+                # Only the stored cover changed (app/geofences/covers.py): not an edit, so no
+                # notification; the index takes the new cover.
+                upserts.append(row)
                 continue
             upserts.append(row)
             geometry_changed = old is None or self._wkb.get(row.id) != row.wkb
@@ -159,6 +164,16 @@ class GeofenceEngine:
         if changes:
             self._notify(changes)
         return changes
+
+    def _cover_changed(self, row: FenceRow) -> bool:
+        """Whether a re-read row carries another cover than the index holds (the resolution
+        and boundary cells settle it: the interior follows from them)."""
+        slot = self.index.slot_of(row.id)
+        shape = self.index.shape_at(slot) if slot is not None else None
+        return shape is None or not (
+            shape.res == row.cover_res
+            and np.array_equal(shape.boundary, cells_from_bytes(row.cover_boundary))
+        )
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(changes)` after every applied change; returns an unsubscribe."""

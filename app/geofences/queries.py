@@ -130,3 +130,67 @@ async def geofence_ids_covering(session: AsyncSession, lat: float, lng: float) -
         .order_by(Geofence.id)
     )
     return list(result)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCover:
+    """A live fence's geometry and stored cover, as the cover refresh reads them."""
+
+    id: uuid.UUID
+    version: int
+    wkb: bytes
+    cover_res: int
+    cover_interior: bytes
+    cover_boundary: bytes
+
+
+_COVERS_PAGE = text(
+    """
+    SELECT id, version, ST_AsBinary(geom), cover_res, cover_interior, cover_boundary
+    FROM geofences
+    WHERE deleted_at IS NULL AND (CAST(:after AS uuid) IS NULL OR id > CAST(:after AS uuid))
+    ORDER BY id
+    LIMIT :limit
+    """
+)
+
+# Only if the fence was not edited since it was read: an edit stores its own, newer cover.
+_SET_COVER = text(
+    """
+    UPDATE geofences
+    SET cover_res = :res, cover_interior = :interior, cover_boundary = :boundary
+    WHERE id = :id AND version = :version AND deleted_at IS NULL
+    """
+)
+
+
+async def stored_covers(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+) -> list[StoredCover]:
+    """Live fences with ids after `after`, in id order (keyset pages)."""
+    result = await session.execute(_COVERS_PAGE, {"after": after, "limit": limit})
+    records: list[tuple[Any, ...]] = [tuple(r) for r in result.all()]
+    return [StoredCover(*row) for row in records]
+
+
+async def replace_cover(
+    session: AsyncSession,
+    fence_id: uuid.UUID,
+    *,
+    version: int,
+    res: int,
+    interior: bytes,
+    boundary: bytes,
+) -> bool:
+    """Store a recomputed cover; False when the fence was edited or deleted meanwhile."""
+    result = await session.execute(
+        _SET_COVER,
+        {
+            "id": fence_id,
+            "version": version,
+            "res": res,
+            "interior": interior,
+            "boundary": boundary,
+        },
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -51,7 +51,9 @@ async def test_old_covers_are_replaced_and_engines_follow(
     engine = engine_of(app)
     slot = engine.index.slot_of(fence.id)
     assert slot is not None
-    assert engine.index._shapes[slot].res == 7
+    shape = engine.index.shape_at(slot)
+    assert shape is not None
+    assert shape.res == 7
 
     dry = await refresh_covers(session_factory, dry_run=True)
     assert (dry.checked, dry.changed) == (1, 1)
@@ -69,7 +71,9 @@ async def test_old_covers_are_replaced_and_engines_follow(
     await component.sync.refresh()
     slot = engine.index.slot_of(fence.id)
     assert slot is not None
-    assert engine.index._shapes[slot].res == expected.res
+    shape = engine.index.shape_at(slot)
+    assert shape is not None
+    assert shape.res == expected.res
     rng = np.random.default_rng(8)
     lo_lng, lo_lat, hi_lng, hi_lat = star.bounds
     pts = np.vstack(

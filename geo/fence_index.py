@@ -10,8 +10,8 @@ two. For a batch of points the index computes each point's cell at every resolut
 finds the matching cover cells with binary searches in sorted numpy columns (one column per
 resolution) and accepts interior matches outright. A boundary match is settled by, in turn,
 the fence's bounding box, its box raster (`geo.fence_raster`: a 64 x 64 grid over the bounding
-box whose boxes are known to lie wholly inside or outside, made on the fence's first exact
-test and kept), for points in raster boxes an edge passes through, a ray-crossing count
+box whose boxes are known to lie wholly inside or outside, made by `warm` or on the fence's
+first exact test, and kept), for points in raster boxes an edge passes through, a ray-crossing count
 over the ring edges of the point's raster row (`geo.fence_edges`: float orientation signs
 behind an error-bound filter, made lazily like the rasters) and, for the pairs it cannot
 settle (points on or within rounding of an edge, invalid shapes), shapely's `covers`.

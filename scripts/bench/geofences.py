@@ -30,8 +30,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.db import make_session_factory
+from app.core.heap import settle_after_start
 from app.geofences.engine import GeofenceEngine
 from app.geofences.sync import GeofenceSync
+from app.settings import get_settings
 from geo.fence_cover import cells_to_bytes, fence_cover
 from geo.geodesy import GEOD
 from geo.polygons import circle_polygon, geodesic_area_m2
@@ -268,6 +270,9 @@ def main() -> None:
     if built:
         print(f"generated and stored {args.n:,} fences in {built:.1f} s")
     engine, load_s, load_mib = asyncio.run(load_engine())
+    # As the service does once its components have started (app/main.py): the engine's
+    # objects go to the collector's permanent generation, young collections get rarer.
+    settle_after_start(get_settings().gc_gen0_threshold)
     print(
         f"\nengine load: {len(engine):,} fences, {engine.index.cell_count():,} cover cells, "
         f"{load_s:.2f} s, RSS +{load_mib:.0f} MiB"

@@ -38,6 +38,10 @@ _AVG_AREA_M2 = {r: h3.average_hexagon_area(r, unit="m^2") for r in range(16)}
 def fence_resolution(geom: Polygon | MultiPolygon) -> int:
     """The finest ladder resolution at which the boundary meets about TARGET_BOUNDARY_CELLS."""
     _, perimeter = GEOD.geometry_area_perimeter(geom)
+    return _resolution_for_perimeter(perimeter)
+
+
+def _resolution_for_perimeter(perimeter: float) -> int:
     for res in reversed(FENCE_RESOLUTIONS):
         if _CELLS_PER_EDGE_OF_BOUNDARY * perimeter / _AVG_EDGE_M[res] <= TARGET_BOUNDARY_CELLS:
             return res
@@ -47,9 +51,10 @@ def fence_resolution(geom: Polygon | MultiPolygon) -> int:
 def fence_cover(geom: Polygon | MultiPolygon) -> PolygonCover:
     """`geo.cover.polygon_cover` at `fence_resolution(geom)` or, while the cover there stays
     small, a finer ladder resolution (same guarantees)."""
-    res = fence_resolution(geom)
+    # One geodesic pass for both: the perimeter picks the start, the area bounds the steps.
+    area, perimeter = GEOD.geometry_area_perimeter(geom)
+    res = _resolution_for_perimeter(perimeter)
     cover = polygon_cover(geom, res)
-    area, _ = GEOD.geometry_area_perimeter(geom)
     for finer in (r for r in FENCE_RESOLUTIONS if r > res):
         if abs(area) / _AVG_AREA_M2[finer] > MAX_REFINED_CELLS:
             break  # the interior alone would be too many cells

@@ -119,12 +119,12 @@ def free_port() -> int:
 def uvicorn_server(
     factory: str, env: dict[str, str], *, workers: int = 1, extra_args: Sequence[str] = ()
 ) -> Iterator[str]:
-    """Run `uvicorn --factory <factory>` on a free loopback port; yields its base URL."""
+    """Serve `<factory>` with `python -m app.serve` (uvicorn; each worker with a listener of
+    its own) on a free loopback port; yields its base URL."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-        "--workers", str(workers), *extra_args,
+        sys.executable, "-m", "app.serve", "--app", factory, "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), *extra_args,
     ]  # fmt: skip
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, start_new_session=True

@@ -295,11 +295,9 @@ async def run(args: argparse.Namespace) -> None:
         "NFT_CHAIN_ENABLED": "false",
     }
     factory = "app.realtime.asgi:create_asgi_app"
-    # The command the service ships with (Makefile, Dockerfile, k8s): small JSON frames gain
-    # nothing from per-message deflate and cost CPU on both ends.
-    uvicorn_args = [] if args.ws_deflate else ["--ws-per-message-deflate", "false"]
-    if args.ws:
-        uvicorn_args += ["--ws", args.ws]
+    # `python -m app.serve`: uvicorn without per-message deflate, as the service ships (small
+    # JSON frames gain nothing from it), each worker with a listener of its own.
+    uvicorn_args = ["--ws", args.ws] if args.ws else []
     with uvicorn_server(factory, env, workers=args.workers, extra_args=uvicorn_args) as base:
         pid = _SERVER_GROUPS[base]
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
@@ -497,9 +495,8 @@ def main() -> None:
     parser.add_argument("--nfts", type=int, default=3000)
     parser.add_argument("--fences", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument(
-        "--ws-deflate", action="store_true", help="keep uvicorn's per-message deflate on"
+        "--workers", type=int, default=1, help="service processes (python -m app.serve)"
     )
     parser.add_argument("--ws", help="uvicorn's websocket implementation (default: its own)")
     parser.add_argument(

@@ -276,8 +276,12 @@ async def ingest_many(
     then publishes. One entry per player; results come back in the same order.
 
     The accepted fixes (for proximity alerts) go on the event stream as one
-    `_location_accepted` event, or, with `on_fixes`, to that callable after the commit
-    (the Socket.IO server applies its own players' fixes in process). `on_results` gets the
+    `_location_accepted` event, or, with `on_fixes`, to that callable as soon as plausibility
+    has accepted them, before the writes and the commit (the Socket.IO server applies its own
+    players' fixes in process, so their alerts do not wait for the batch's remaining round
+    trips; should the transaction then fail, the player was told of objects near a position
+    the ack reports as not stored, and their next fix is checked against the stored one as
+    usual). `on_results` gets the
     results as soon as they are committed, before the events are published and rewards
     handed out (the Socket.IO batcher answers its callers then: a publish is a round trip,
     and the answer does not depend on it)."""
@@ -298,6 +302,21 @@ async def ingest_many(
     moved = [p for p in players if p.accepted]
     publish: list[RealtimeEvent] = []
     outcomes: dict[uuid.UUID, challenge_service.ChallengeOutcome] = {}
+    fixes = [
+        {
+            "user_id": str(p.user.id),
+            "lat": f.lat,
+            "lng": f.lng,
+            "accuracy_m": f.accuracy_m,
+            "timestamp": f.timestamp.isoformat(),
+        }
+        for p in moved
+        for _, f, _ in p.accepted
+    ]
+    if fixes and on_fixes is not None:
+        # Proximity alerts depend on where the player is, not on the fix being stored: they
+        # start now, while the writes and the commit (most of a batch's round trips) go on.
+        on_fixes(fixes)
     if moved:
         await _store(conn, moved, now=now, settings=settings)
         await record_transitions(
@@ -319,24 +338,11 @@ async def ingest_many(
             outcomes = await challenge_service.on_locations(session=session, moves=moves)
         for p in moved:
             publish.extend(_realtime_events(engine, p))
-        fixes = [
-            {
-                "user_id": str(p.user.id),
-                "lat": f.lat,
-                "lng": f.lng,
-                "accuracy_m": f.accuracy_m,
-                "timestamp": f.timestamp.isoformat(),
-            }
-            for p in moved
-            for _, f, _ in p.accepted
-        ]
         if on_fixes is None:
             # Every accepted fix of the call in one internal event (proximity alerts): one
             # stream entry per batch rather than one per fix.
             publish.append(RealtimeEvent(type="_location_accepted", data={"fixes": fixes}))
     await session.commit()
-    if moved and on_fixes is not None:
-        on_fixes(fixes)
     # Challenge events belong to the update that caused them: the player's last accepted one.
     for p in moved:
         outcome = outcomes.get(p.user.id)

@@ -122,3 +122,42 @@ async def test_a_caller_that_went_away_does_not_fail_the_others(
             await batcher.aclose()
     assert left.cancelled()
     assert result.accepted
+
+
+async def test_accepted_fixes_reach_proximity_before_the_commit(
+    app_factory: AppFactory, player: User
+) -> None:
+    """`on_fixes` runs once plausibility has decided, inside the transaction, before the
+    writes and the commit: alerts need where the player is, not the stored row. Refused
+    fixes never reach it, and the callers are answered after the commit."""
+    from app.locations.service import PlayerUpdates, ingest_many
+
+    calls: list[str] = []
+    handed: list[dict[str, object]] = []
+
+    async with app_factory() as (app, _):
+        resources = app.state.resources
+        fresh = update(0, 2)
+        again = LocationUpdateIn(
+            lat=fresh.lat, lng=fresh.lng, accuracy_m=5, timestamp=fresh.timestamp
+        )
+        async with resources.session_factory() as session:
+
+            def on_fixes(fixes: list[dict[str, object]]) -> None:
+                calls.append(f"fixes, in transaction: {session.in_transaction()}")
+                handed.extend(fixes)
+
+            def on_results(_: object) -> None:
+                calls.append(f"results, in transaction: {session.in_transaction()}")
+
+            [results] = await ingest_many(
+                resources=resources,
+                session=session,
+                batches=[PlayerUpdates(player, [fresh, again])],
+                on_fixes=on_fixes,
+                on_results=on_results,
+            )
+
+    assert [(r.accepted, r.reason) for r in results] == [(True, None), (False, "duplicate")]
+    assert calls == ["fixes, in transaction: True", "results, in transaction: False"]
+    assert [(f["user_id"], f["lat"]) for f in handed] == [(str(player.id), fresh.lat)]

@@ -9,15 +9,18 @@ to join (a batch's fixed cost is most of an update's at moderate load), and batc
 further as updates arrive faster than one batch takes.
 
 A player's updates from several sockets in one batch are ingested together (their own order
-is kept by the plausibility check). Each caller gets its own result, or the batch's error.
+is kept by the plausibility check). Each caller gets its own result, or the batch's error:
+`submit` awaits it; `enqueue` leaves a reply token instead, and the batch hands all its
+tokens with their outcomes to `on_replies` in one task (the Socket.IO server answers its
+sockets from there, without a waiting task per message).
 """
 
 import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import Forbidden
@@ -30,13 +33,28 @@ from app.users import queries as user_queries
 log = logging.getLogger("cyberspace.realtime")
 
 
+Outcome = UpdateResult | Exception
+
+
 @dataclass
 class _Pending:
     user_id: uuid.UUID
     update: LocationUpdateIn
-    result: "asyncio.Future[UpdateResult]" = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    # Either a future its caller awaits (submit), or a token for on_replies (enqueue).
+    result: "asyncio.Future[UpdateResult] | None" = None
+    reply: Any = None
+    answered: bool = False
+
+    def settle(self, outcome: Outcome, replies: list[tuple[Any, Outcome]]) -> None:
+        self.answered = True
+        if self.result is None:
+            replies.append((self.reply, outcome))
+        elif self.result.done():
+            pass  # a caller that went away (socket closed) has cancelled its future
+        elif isinstance(outcome, Exception):
+            self.result.set_exception(outcome)
+        else:
+            self.result.set_result(outcome)
 
 
 class LocationBatcher:
@@ -53,6 +71,9 @@ class LocationBatcher:
         # Where accepted fixes go for proximity alerts (app/realtime/local_proximity.py);
         # None: on the event stream, like REST updates.
         self.on_fixes: Callable[[list[dict[str, Any]]], None] | None = None
+        # Where the outcomes of `enqueue`d updates go, with their reply tokens.
+        self.on_replies: Callable[[list[tuple[Any, Outcome]]], Awaitable[None]] | None = None
+        self._replying: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         if not self._tasks:
@@ -64,9 +85,20 @@ class LocationBatcher:
     async def submit(self, user_id: uuid.UUID, update: LocationUpdateIn) -> UpdateResult:
         """Queue one update and wait for its result (raises what the ingest raised)."""
         self.start()
-        pending = _Pending(user_id, update)
-        self._queue.put_nowait(pending)
-        return await pending.result
+        result: asyncio.Future[UpdateResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(user_id, update, result=result))
+        return await result
+
+    def enqueue(self, user_id: uuid.UUID, update: LocationUpdateIn, reply: Any) -> None:
+        """Queue one update; its outcome goes to `on_replies` with `reply`."""
+        self.start()
+        self._queue.put_nowait(_Pending(user_id, update, reply=reply))
+
+    def _send_replies(self, replies: list[tuple[Any, Outcome]]) -> None:
+        if replies and self.on_replies is not None:
+            task = asyncio.ensure_future(self.on_replies(replies))
+            self._replying.add(task)
+            task.add_done_callback(self._replying.discard)
 
     async def _work(self) -> None:
         while True:
@@ -92,9 +124,11 @@ class LocationBatcher:
                 await self._ingest(batch)
         except Exception as exc:  # every caller hears about it; the worker lives on
             log.warning("location batch of %d failed: %r", len(batch), exc)
+            replies: list[tuple[Any, Outcome]] = []
             for p in batch:
-                if not p.result.done():
-                    p.result.set_exception(exc)
+                if not p.answered:
+                    p.settle(exc, replies)
+            self._send_replies(replies)
 
     async def _ingest(self, batch: Sequence[_Pending]) -> None:
         by_user: dict[uuid.UUID, list[_Pending]] = {}
@@ -102,24 +136,25 @@ class LocationBatcher:
             by_user.setdefault(p.user_id, []).append(p)
         async with self.resources.session_factory() as session:
             users = {u.id: u for u in await user_queries.active_users(session, list(by_user))}
+            refused: list[tuple[Any, Outcome]] = []
             for user_id in list(by_user):
                 if user_id not in users:
                     for p in by_user.pop(user_id):
-                        if not p.result.done():
-                            p.result.set_exception(Forbidden("Account not found or disabled"))
+                        p.settle(Forbidden("Account not found or disabled"), refused)
+            self._send_replies(refused)
             groups = list(by_user.values())
             if not groups:
                 return
 
             def answer(results: list[list[UpdateResult]]) -> None:
+                replies: list[tuple[Any, Outcome]] = []
                 for group, answers in zip(groups, results, strict=True):
                     for result in answers:
                         # Results carry the index of the update within its player's group.
                         pending = group[result.index]
                         result.index = 0
-                        # A caller that went away (socket closed) has cancelled its future.
-                        if not pending.result.done():
-                            pending.result.set_result(result)
+                        pending.settle(result, replies)
+                self._send_replies(replies)
 
             await ingest_many(
                 resources=self.resources,
@@ -141,5 +176,7 @@ class LocationBatcher:
             await asyncio.wait(self._inflight, timeout=10)
         while not self._queue.empty():
             pending = self._queue.get_nowait()
-            if not pending.result.done():
+            if pending.result is not None and not pending.result.done():
                 pending.result.cancel()
+        if self._replying:
+            await asyncio.wait(self._replying, timeout=5)

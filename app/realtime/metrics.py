@@ -44,7 +44,7 @@ LOCATION_BATCH_SECONDS = Histogram(
 )
 LOCAL_PROXIMITY_LAG = Histogram(
     "cyberspace_realtime_local_proximity_lag_seconds",
-    "From a Socket.IO fix's commit to its proximity alerts handed to the sockets (per pass,"
-    " the oldest fix of the pass)",
+    "From a Socket.IO fix's acceptance (plausibility, before the batch's writes) to its"
+    " proximity alerts handed to the sockets (per pass, the oldest fix of the pass)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )

@@ -19,9 +19,10 @@ from redis.asyncio import Redis
 
 from app.auth.errors import InvalidToken
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.locations.schemas import LocationUpdateIn
+from app.locations.schemas import LocationUpdateIn, UpdateResult
 from app.realtime import rooms
-from app.realtime.location_batcher import LocationBatcher
+from app.realtime.direct_events import DirectEventServer
+from app.realtime.location_batcher import LocationBatcher, Outcome
 from app.realtime.metrics import EVENTS_EMITTED, SOCKET_CONNECTIONS, SOCKET_REFUSED
 from app.realtime.positions import PositionStore
 from app.realtime.room_index import IndexedMemoryManager, IndexedRedisManager
@@ -47,11 +48,38 @@ class SocketState:
     cell: str | None = None
 
 
-def _error(exc: DomainError) -> Ack:
+@dataclass(frozen=True, slots=True)
+class _LocationReply:
+    """Who to answer once a queued location update has been ingested."""
+
+    sid: str
+    eio_sid: str
+    ack_id: int | None
+    state: SocketState
+    update: LocationUpdateIn
+
+
+def _error(exc: DomainError | ValidationError) -> Ack:
+    if isinstance(exc, ValidationError):
+        errors = [
+            {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+        ]
+        exc = InvalidInput("Invalid payload", details={"errors": errors})
     return {
         "ok": False,
         "error": {"code": exc.code, "message": exc.message, "details": exc.details},
     }
+
+
+# A batch that failed as a whole (database unreachable): nothing was stored, retry.
+_INGEST_FAILED: Ack = {
+    "ok": False,
+    "error": {
+        "code": "unavailable",
+        "message": "The update could not be stored; send it again",
+        "details": {},
+    },
+}
 
 
 def make_manager(resources: Resources) -> socketio.AsyncManager:
@@ -71,7 +99,7 @@ class RealtimeServer:
         self.redis = redis
         self.positions = positions
         origins = self.settings.socketio_cors_origins
-        self.sio = socketio.AsyncServer(
+        self.sio = DirectEventServer(
             async_mode="asgi",
             client_manager=make_manager(resources),
             cors_allowed_origins=origins if origins else None,
@@ -92,6 +120,8 @@ class RealtimeServer:
         self._device_key = f"{prefix}:rt:device"
         self._presence_key = f"{prefix}:rt:presence"
         self._register()
+        self.sio.direct["location_update"] = self.location_update
+        self.locations.on_replies = self.answer_locations
 
     def _register(self) -> None:
         self.sio.on("connect", self.on_connect)
@@ -99,9 +129,8 @@ class RealtimeServer:
         handlers: dict[str, Callable[[SocketState, str, Any], Awaitable[Ack]]] = {
             "join_space": self.join_space,
             "leave_space": self.leave_space,
-            "location_update": self.location_update,
             "space_message": self.space_message,
-        }
+        }  # location_update: direct (below)
         handlers.update({name: self._relay(name) for name in WEBRTC_EVENTS})
         for name, handler in handlers.items():
             self.sio.on(name, self._guarded(handler))
@@ -117,14 +146,8 @@ class RealtimeServer:
                 if not isinstance(data, dict):
                     raise InvalidInput("The payload must be a JSON object")
                 return await handler(state, sid, data)
-            except DomainError as exc:
+            except (DomainError, ValidationError) as exc:
                 return _error(exc)
-            except ValidationError as exc:
-                errors = [
-                    {"field": ".".join(map(str, e["loc"])), "message": e["msg"]}
-                    for e in exc.errors()
-                ]
-                return _error(InvalidInput("Invalid payload", details={"errors": errors}))
 
         return run
 
@@ -291,17 +314,45 @@ class RealtimeServer:
 
     # --- location -----------------------------------------------------------------------
 
-    async def location_update(self, state: SocketState, sid: str, data: dict[str, Any]) -> Ack:
-        update = LocationUpdateIn.model_validate(data)
-        result = await self.locations.submit(uuid.UUID(state.user_id), update)
-        if result.accepted:
-            cell = rooms.cell(update.lat, update.lng, self.settings.realtime_cell_resolution)
-            if cell != state.cell:
-                if state.cell is not None:
-                    await self.sio.leave_room(sid, state.cell)
-                await self.sio.enter_room(sid, cell)
-                state.cell = cell
-        return {"ok": True, **result.model_dump(mode="json")}
+    async def location_update(self, sid: str, eio_sid: str, ack_id: int | None, data: Any) -> None:
+        """Validate and queue; the ack goes out when the update's batch answers."""
+        state = self.sockets.get(sid)
+        try:
+            if state is None:
+                raise Forbidden("Not connected")
+            if not isinstance(data, dict):
+                raise InvalidInput("The payload must be a JSON object")
+            update = LocationUpdateIn.model_validate(data)
+        except (DomainError, ValidationError) as exc:
+            if ack_id is not None:
+                await self.sio.send_ack(eio_sid, ack_id, _error(exc))
+            return
+        reply = _LocationReply(sid, eio_sid, ack_id, state, update)
+        self.locations.enqueue(uuid.UUID(state.user_id), update, reply)
+
+    async def answer_locations(self, replies: list[tuple[Any, Outcome]]) -> None:
+        """One ingest batch's answers: the accepted updates move their socket to the room of
+        their H3 cell, then every caller gets its ack."""
+        for reply, outcome in replies:
+            if isinstance(outcome, UpdateResult):
+                if outcome.accepted and reply.sid in self.sockets:
+                    await self._follow_cell(reply)
+                ack = {"ok": True, **outcome.model_dump(mode="json")}
+            elif isinstance(outcome, DomainError):
+                ack = _error(outcome)
+            else:
+                ack = _INGEST_FAILED
+            if reply.ack_id is not None:
+                await self.sio.send_ack(reply.eio_sid, reply.ack_id, ack)
+
+    async def _follow_cell(self, reply: _LocationReply) -> None:
+        update, state = reply.update, reply.state
+        cell = rooms.cell(update.lat, update.lng, self.settings.realtime_cell_resolution)
+        if cell != state.cell:
+            if state.cell is not None:
+                await self.sio.leave_room(reply.sid, state.cell)
+            await self.sio.enter_room(reply.sid, cell)
+            state.cell = cell
 
     async def _emit(self, event: str, data: dict[str, Any], to: str | list[str]) -> None:
         await self.sio.emit(event, data, to=to)

@@ -3,6 +3,7 @@ answered as if alone (app.realtime.location_batcher over app.locations.service.i
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -10,8 +11,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden
-from app.locations.schemas import LocationUpdateIn
-from app.realtime.location_batcher import LocationBatcher
+from app.locations.schemas import LocationUpdateIn, UpdateResult
+from app.realtime.location_batcher import LocationBatcher, Outcome
 from app.users.models import User
 from tests.factories import make_user
 from tests.locations.fixtures import AppFactory, headers_for, stream_events
@@ -161,3 +162,35 @@ async def test_accepted_fixes_reach_proximity_before_the_commit(
     assert [(r.accepted, r.reason) for r in results] == [(True, None), (False, "duplicate")]
     assert calls == ["fixes, in transaction: True", "results, in transaction: False"]
     assert [(f["user_id"], f["lat"]) for f in handed] == [(str(player.id), fresh.lat)]
+
+
+async def test_enqueued_updates_are_answered_through_on_replies(
+    app_factory: AppFactory, session: AsyncSession
+) -> None:
+    """`enqueue` leaves a reply token; the batch hands every token with its outcome (a
+    result, or the refusal of a disabled account) to `on_replies`."""
+    active, disabled = [await make_user(session) for _ in range(2)]
+    disabled.is_active = False
+    await session.flush()
+    got: dict[str, object] = {}
+    done = asyncio.Event()
+
+    async def on_replies(replies: list[tuple[Any, Outcome]]) -> None:
+        got.update({str(token): outcome for token, outcome in replies})
+        if len(got) == 2:
+            done.set()
+
+    async with app_factory() as (app, _):
+        batcher = LocationBatcher(app.state.resources, max_batch=100, workers=1, linger_ms=20)
+        batcher.on_replies = on_replies
+        try:
+            batcher.enqueue(active.id, update(0, 2), "active")
+            batcher.enqueue(disabled.id, update(0, 2), "disabled")
+            await asyncio.wait_for(done.wait(), 10)
+        finally:
+            await batcher.aclose()
+
+    accepted = got["active"]
+    assert isinstance(accepted, UpdateResult)
+    assert accepted.accepted
+    assert isinstance(got["disabled"], Forbidden)

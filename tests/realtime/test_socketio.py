@@ -1,6 +1,7 @@
 """Socket.IO against a real uvicorn server: auth, one connection per device, spaces
 (join/leave/presence/private refusal/chat), the WebRTC relay, location updates."""
 
+import asyncio
 import uuid
 
 import httpx
@@ -192,6 +193,26 @@ async def test_webrtc_signals_reach_only_the_addressed_member(live: LiveServer) 
             await p.close()
 
 
+async def test_a_location_update_without_ack_is_ingested_all_the_same(live: LiveServer) -> None:
+    """A client may send updates without asking for an ack: the server still ingests them
+    (the next update, a retry of the same fix, is a duplicate)."""
+    user = await live.user()
+    p = await connect(live.url, live.token(user))
+    fixes = Fixes()
+    try:
+        fix = fixes.at(*MUNICH)
+        await p.client.emit("location_update", fix)
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            ack = await p.call("location_update", fix)
+            if ack.get("reason") == "duplicate" or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        assert (ack["ok"], ack["accepted"], ack["reason"]) == (True, False, "duplicate"), ack
+    finally:
+        await p.close()
+
+
 async def test_location_update_goes_through_the_location_service(live: LiveServer) -> None:
     user = await live.user()
     p = await connect(live.url, live.token(user))
@@ -210,6 +231,9 @@ async def test_location_update_goes_through_the_location_service(live: LiveServe
         # python-socketio's client writes NaN as a bare `NaN` (not JSON): the server still
         # reads it and answers with a validation error.
         ack = await p.call("location_update", {**fixes.at(*MUNICH), "lat": float("nan")})
+        assert ack["ok"] is False
+        assert ack["error"]["code"] == "invalid_input"
+        ack = await p.call("location_update", "not an object")
         assert ack["ok"] is False
         assert ack["error"]["code"] == "invalid_input"
     finally:

@@ -443,7 +443,7 @@ def report(
 _SERVER_HISTOGRAMS = {
     "cyberspace_realtime_location_batch_size": "updates per ingest batch",
     "cyberspace_realtime_location_batch_seconds": "ingest batch wall time (s)",
-    "cyberspace_realtime_local_proximity_lag_seconds": "fix commit -> alerts sent (s)",
+    "cyberspace_realtime_local_proximity_lag_seconds": "fix accepted -> alerts sent (s)",
     "cyberspace_event_loop_lag_seconds": "event loop lag (s)",
     "cyberspace_gc_pause_seconds": "garbage collection pause (s)",
 }

@@ -55,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--proxy-headers", action="store_true")
+    # As uvicorn: X-Forwarded-* trusted from FORWARDED_ALLOW_IPS only (default 127.0.0.1).
+    parser.add_argument("--proxy-headers", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--ws", default="auto", help="uvicorn's websocket implementation")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)

@@ -115,6 +115,12 @@ def test_a_taken_port_fails_at_once() -> None:
             reuse_port_listener("127.0.0.1", port)
 
 
+def test_proxy_headers_are_on_unless_turned_off() -> None:
+    # As uvicorn's own default (X-Forwarded-* from FORWARDED_ALLOW_IPS only).
+    assert parse_args([]).proxy_headers is True
+    assert parse_args(["--no-proxy-headers"]).proxy_headers is False
+
+
 def test_port_zero_with_several_workers_is_refused() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--workers", "2", "--port", "0"])

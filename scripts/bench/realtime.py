@@ -6,11 +6,11 @@ rule over the accepted updates), and server memory per connection.
     .venv/bin/python -m scripts.bench.realtime --clients 2000 --seconds 30
 
 It migrates and fills its own database (BENCH_DATABASE_URL, default cyberspace_bench_rt),
-starts `uvicorn --factory app.realtime.asgi:create_asgi_app` on a free port, computes each
-client's walk, and has `realtime_load.mjs` drive the clients with the npm `socket.io-client`
-(over websocket): thousands of python-socketio clients would need more CPU than the server
-under test. It also reports the CPU the server, PostgreSQL, Redis and the load driver used
-per accepted update, since this box's two cores are shared by all of them.
+serves `app.realtime.asgi:create_asgi_app` with `python -m app.serve` on a free port,
+computes each client's walk, and has `realtime_load.mjs` drive the clients with the npm
+`socket.io-client` (over websocket): thousands of python-socketio clients would need more CPU
+than the server under test. It also reports the CPU the server, PostgreSQL, Redis and the
+load driver used per accepted update, since this box's two cores are shared by all of them.
 """
 
 import argparse
@@ -297,8 +297,8 @@ async def run(args: argparse.Namespace) -> None:
     factory = "app.realtime.asgi:create_asgi_app"
     # `python -m app.serve`: uvicorn without per-message deflate, as the service ships (small
     # JSON frames gain nothing from it), each worker with a listener of its own.
-    uvicorn_args = ["--ws", args.ws] if args.ws else []
-    with uvicorn_server(factory, env, workers=args.workers, extra_args=uvicorn_args) as base:
+    serve_args = ["--ws", args.ws] if args.ws else []
+    with uvicorn_server(factory, env, workers=args.workers, extra_args=serve_args) as base:
         pid = _SERVER_GROUPS[base]
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             for i in range(args.fences):

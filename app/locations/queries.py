@@ -4,20 +4,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import orjson
-from sqlalchemy import Table, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.driver import Driver, array_literal
 from app.locations.models import GeofenceEvent, PlayerFenceState, PlayerPosition
 from app.locations.transitions import Visit
-
-# Core tables for bulk writes: no ORM bookkeeping for rows nobody reads back.
-_EVENTS = cast(Table, GeofenceEvent.__table__)
-_FENCE_STATES = cast(Table, PlayerFenceState.__table__)
 
 
 def _lock_key(user_id: uuid.UUID) -> int:
@@ -199,55 +194,91 @@ class VisitChange:
     fix_at: datetime
 
 
-_DELETE_VISITS = text(
-    """
-    DELETE FROM player_fence_states AS s
-    USING unnest(CAST(:users AS uuid[]), CAST(:fences AS uuid[])) AS g(user_id, fence_id)
-    WHERE s.user_id = g.user_id AND s.fence_id = g.fence_id
-    """
-)
+# One round trip for whatever the engine decided, for any number of players: the visits
+# gone and those new or changed (disjoint per player, so the DELETE and the upsert never
+# meet), the durable event log in decision order, and the webhook outbox (an active hook on
+# the event's fence that asked for its type; a delivery already queued is left alone). Each
+# used to be a statement through the ORM session: a batch with events paid four round trips,
+# each a turn of a busy event loop, and a compile for every new number of rows.
+_SAVE_TRANSITIONS = """
+    WITH gone AS (
+        DELETE FROM player_fence_states AS s
+        USING json_to_recordset(CAST(%(gone)s AS json)) AS g(user_id uuid, fence_id uuid)
+        WHERE s.user_id = g.user_id AND s.fence_id = g.fence_id
+    ), visits AS (
+        INSERT INTO player_fence_states (user_id, fence_id, entered_at, last_fix_at, dwell_fired)
+        SELECT user_id, fence_id, entered_at, last_fix_at, dwell_fired
+        FROM json_to_recordset(CAST(%(visits)s AS json)) AS v(
+            user_id uuid, fence_id uuid, entered_at timestamptz, last_fix_at timestamptz,
+            dwell_fired boolean)
+        ON CONFLICT (user_id, fence_id) DO UPDATE SET
+            entered_at = EXCLUDED.entered_at, last_fix_at = EXCLUDED.last_fix_at,
+            dwell_fired = EXCLUDED.dwell_fired
+    ), ev AS (
+        SELECT * FROM ROWS FROM (json_to_recordset(CAST(%(events)s AS json)) AS (
+            event_id uuid, type text, fence_id uuid, user_id uuid, lat float8, lng float8,
+            accuracy_m float8, fix_at timestamptz, data jsonb, fence_version integer,
+            payload jsonb)) WITH ORDINALITY AS e(
+            event_id, type, fence_id, user_id, lat, lng, accuracy_m, fix_at, data,
+            fence_version, payload, n)
+    ), logged AS (
+        INSERT INTO geofence_events
+            (event_id, type, fence_id, user_id, lat, lng, accuracy_m, fix_at, data, fence_version)
+        SELECT event_id, type, fence_id, user_id, lat, lng, accuracy_m, fix_at, data,
+            fence_version
+        FROM ev ORDER BY n
+    )
+    INSERT INTO webhook_deliveries
+        (webhook_id, event_id, event_type, payload, status, attempts, next_attempt_at)
+    SELECT h.id, ev.event_id, ev.type, ev.payload, 'pending', 0, now()
+    FROM ev JOIN webhooks AS h
+        ON h.fence_id = ev.fence_id AND h.active AND ev.type = ANY(h.event_types)
+    ORDER BY ev.n
+    ON CONFLICT DO NOTHING
+"""
 
 
-async def save_visits(session: AsyncSession, changes: Sequence[VisitChange]) -> None:
-    """Write the difference between two states of players' visits: at most two statements
-    for any number of players."""
-    gone = [(c.user_id, f) for c in changes for f in c.before if f not in c.after]
-    if gone:
-        await session.execute(
-            _DELETE_VISITS, {"users": [u for u, _ in gone], "fences": [f for _, f in gone]}
+@dataclass(frozen=True, slots=True)
+class _VisitRow:
+    user_id: uuid.UUID
+    fence_id: uuid.UUID
+    entered_at: datetime
+    last_fix_at: datetime
+    dwell_fired: bool
+
+
+async def save_transitions(
+    conn: Driver,
+    changes: Sequence[VisitChange],
+    events: Sequence[dict[str, Any]],
+) -> None:
+    """Write the difference between two states of players' visits, log the events and queue
+    their webhook deliveries, in one statement. `events` are `GeoEvent.row()`s, each with the
+    `payload` its webhooks will be sent."""
+    gone = [
+        {"user_id": c.user_id, "fence_id": f} for c in changes for f in c.before if f not in c.after
+    ]
+    visits = [
+        _VisitRow(
+            c.user_id, f, datetime.fromtimestamp(v.entered_at, tz=UTC), c.fix_at, v.dwell_fired
         )
-    rows = [
-        {
-            "user_id": c.user_id,
-            "fence_id": f,
-            "entered_at": datetime.fromtimestamp(v.entered_at, tz=UTC),
-            "last_fix_at": c.fix_at,
-            "dwell_fired": v.dwell_fired,
-        }
         for c in changes
         for f, v in c.after.items()
+        # A fence left and re-entered within one batch keeps its row with a new entered_at.
         if f not in c.before
         or c.before[f].entered_at != v.entered_at
         or c.before[f].dwell_fired != v.dwell_fired
     ]
-    if rows:
-        # A fence left and re-entered within one batch keeps its row with a new entered_at.
-        stmt = insert(_FENCE_STATES).values(rows)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id", "fence_id"],
-                set_={
-                    "entered_at": stmt.excluded.entered_at,
-                    "last_fix_at": stmt.excluded.last_fix_at,
-                    "dwell_fired": stmt.excluded.dwell_fired,
-                },
-            )
-        )
-
-
-async def add_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(_EVENTS), list(rows))
+    if not (gone or visits or events):
+        return
+    await conn.execute(
+        _SAVE_TRANSITIONS,
+        {
+            "gone": orjson.dumps(gone).decode(),
+            "visits": orjson.dumps(visits).decode(),
+            "events": orjson.dumps(events).decode(),
+        },
+    )
 
 
 _DWELLS_DUE = text(

@@ -440,12 +440,10 @@ async def record_transitions(
 ) -> None:
     """In the caller's transaction: the players' visit changes, the durable event log and
     the webhook deliveries of those events (every path that decides transitions ends here)."""
-    await queries.save_visits(session, changes)
-    if events:
-        await queries.add_events(session, [e.row() for e in events])
-        await webhook_service.enqueue(session, events)
-        for e in events:
-            GEOFENCE_EVENTS.labels(e.type).inc()
+    rows = [{**e.row(), "payload": webhook_service.payload_of(e)} for e in events]
+    await queries.save_transitions(await driver(session), changes, rows)
+    for e in events:
+        GEOFENCE_EVENTS.labels(e.type).inc()
 
 
 def _realtime_events(engine: GeofenceEngine, p: _Player) -> list[RealtimeEvent]:

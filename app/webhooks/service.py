@@ -19,7 +19,6 @@ import httpx
 import orjson
 from prometheus_client import Counter
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, NotFound
@@ -120,38 +119,6 @@ def payload_of(event: GeoEvent) -> dict[str, Any]:
         "created_at": datetime.now(UTC).isoformat(),
         "data": event.data(),
     }
-
-
-async def enqueue(session: AsyncSession, events: list[GeoEvent]) -> int:
-    """Queue deliveries for the events' fences' webhooks, in the caller's transaction."""
-    fence_ids = list({e.fence_id for e in events})
-    if not fence_ids:
-        return 0
-    hooks = list(
-        await session.scalars(
-            select(Webhook).where(Webhook.fence_id.in_(fence_ids), Webhook.active.is_(True))
-        )
-    )
-    if not hooks:
-        return 0
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "webhook_id": hook.id,
-            "event_id": event.event_id,
-            "event_type": event.type,
-            "payload": payload_of(event),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-        }
-        for event in events
-        for hook in hooks
-        if hook.fence_id == event.fence_id and event.type in hook.event_types
-    ]
-    if rows:
-        await session.execute(insert(WebhookDelivery).on_conflict_do_nothing(), rows)
-    return len(rows)
 
 
 # --- delivery ---------------------------------------------------------------------------

@@ -11,9 +11,12 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from httpx import AsyncClient
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.users.models import User
 from app.webhooks.component import WebhookComponent
+from app.webhooks.models import Webhook, WebhookDelivery
 from app.webhooks.service import backoff_seconds
 from app.webhooks.signing import SIGNATURE_HEADER, sign, verify
 from app.webhooks.ssrf import is_public
@@ -224,3 +227,67 @@ async def test_gives_up_after_max_attempts_and_rechecks_targets(
         report = await worker.deliver_pending()
         assert report.retried == 1  # the exit event, refused
         assert receiver.requests == []
+
+
+async def test_each_hook_gets_the_event_types_it_asked_for(
+    app_factory: AppFactory,
+    organizer: User,
+    player: User,
+    receiver: Receiver,
+    session: AsyncSession,
+) -> None:
+    """An enter and an exit decided in one request: each active hook on the fence gets a
+    delivery for the types it subscribed to, an inactive one none, and the fence's log has
+    both events in the order they happened."""
+    async with app_factory(webhook_allow_private_targets=True) as (_, client):
+        org = await headers_for(client, organizer)
+        me = await headers_for(client, player)
+        fence_id = await _fence(client, org)
+        hooks = {}
+        for name, types in [
+            ("enter", ["geofence_enter"]),
+            ("exit", ["geofence_exit"]),
+            ("both", ["geofence_enter", "geofence_exit"]),
+            ("paused", ["geofence_enter", "geofence_exit"]),
+        ]:
+            created = await client.post(
+                f"/api/geofences/{fence_id}/webhooks",
+                json={"url": receiver.url, "event_types": types},
+                headers=org,
+            )
+            assert created.status_code == 201, created.text
+            hooks[name] = created.json()["id"]
+        await session.execute(
+            update(Webhook).where(Webhook.id == hooks["paused"]).values(active=False)
+        )
+
+        fixes = [(300, 180), (0, 120), (300, 60)]  # outside, inside, outside again
+        response = await client.post(
+            "/api/locations",
+            json={
+                "updates": [
+                    {"lat": offset(e, 0)[0], "lng": offset(e, 0)[1], "accuracy_m": 5,
+                     "timestamp": ts(ago)}
+                    for e, ago in fixes
+                ]
+            },
+            headers=me,
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        decided = [ev for r in response.json()["results"] for ev in r["events"]]
+        assert [ev["type"] for ev in decided] == ["geofence_enter", "geofence_exit"]
+        ids = {ev["type"]: ev["event_id"] for ev in decided}
+
+        rows = await session.execute(
+            select(WebhookDelivery.webhook_id, WebhookDelivery.event_type, WebhookDelivery.event_id)
+        )
+        got = {(str(w), t, str(e)) for w, t, e in rows}
+        assert got == {
+            (hooks["enter"], "geofence_enter", ids["geofence_enter"]),
+            (hooks["exit"], "geofence_exit", ids["geofence_exit"]),
+            (hooks["both"], "geofence_enter", ids["geofence_enter"]),
+            (hooks["both"], "geofence_exit", ids["geofence_exit"]),
+        }
+        log = (await client.get(f"/api/geofences/{fence_id}/events", headers=org)).json()
+        # Newest first.
+        assert [e["type"] for e in log["items"]] == ["geofence_exit", "geofence_enter"]

@@ -11,12 +11,12 @@
   fire once per approach even when two processes race.
 """
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
@@ -128,7 +128,7 @@ class PositionStore:
         keys: list[str] = [self._geo, self._seen]
         for u in updates:
             keys += (f"{self._alerted}:{u.user_id}", f"{self._alerted}:{u.user_id}:ts")
-        batch = json.dumps(
+        batch = orjson.dumps(
             [
                 [
                     repr(u.timestamp),
@@ -156,7 +156,7 @@ class PositionStore:
             for result in results
         ]
 
-    async def _run_apply(self, keys: list[str], now: str, batch: str) -> list[Any]:
+    async def _run_apply(self, keys: list[str], now: str, batch: bytes) -> list[Any]:
         results: list[Any] = await self._redis.evalsha(
             self._apply.sha, len(keys), *keys, self._ttl, now, batch
         )

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver import Driver, array_literal
+from app.core.driver import Driver, array_literal, driver
 from app.locations.models import GeofenceEvent, PlayerFenceState, PlayerPosition
 from app.locations.transitions import Visit
 
@@ -248,13 +248,14 @@ class _VisitRow:
 
 
 async def save_transitions(
-    conn: Driver,
+    session: AsyncSession,
     changes: Sequence[VisitChange],
     events: Sequence[dict[str, Any]],
 ) -> None:
     """Write the difference between two states of players' visits, log the events and queue
-    their webhook deliveries, in one statement. `events` are `GeoEvent.row()`s, each with the
-    `payload` its webhooks will be sent."""
+    their webhook deliveries, in one statement (none when nothing changed, as for most
+    players on most fixes). `events` are `GeoEvent.row()`s, each with the `payload` its
+    webhooks will be sent."""
     gone = [
         {"user_id": c.user_id, "fence_id": f} for c in changes for f in c.before if f not in c.after
     ]
@@ -271,6 +272,7 @@ async def save_transitions(
     ]
     if not (gone or visits or events):
         return
+    conn = await driver(session)
     await conn.execute(
         _SAVE_TRANSITIONS,
         {

@@ -441,7 +441,7 @@ async def record_transitions(
     """In the caller's transaction: the players' visit changes, the durable event log and
     the webhook deliveries of those events (every path that decides transitions ends here)."""
     rows = [{**e.row(), "payload": webhook_service.payload_of(e)} for e in events]
-    await queries.save_transitions(await driver(session), changes, rows)
+    await queries.save_transitions(session, changes, rows)
     for e in events:
         GEOFENCE_EVENTS.labels(e.type).inc()
 

@@ -423,7 +423,9 @@ def report(
         "alerts/s": f"{alerts / elapsed:.1f}",
         "update->alert p50": f"{p50:.1f} ms",
         "p99": f"{p99:.1f} ms",
-        f"after the first {warmup_s:g} s: p50 / p99": f"{steady_p50:.1f} / {steady_p99:.1f} ms",
+        f"after the first {warmup_s:g} s: p50 / p99 (alerts)": (
+            f"{steady_p50:.1f} / {steady_p99:.1f} ms ({len(moving)} of {alerts})"
+        ),
         "lost": lost,
         "duplicated": dup,
         "unexpected": unexpected,

@@ -139,17 +139,22 @@ class RealtimeServer:
         self, handler: Callable[[SocketState, str, Any], Awaitable[Ack]]
     ) -> Callable[[str, Any], Awaitable[Ack]]:
         async def run(sid: str, data: Any = None) -> Ack:
-            state = self.sockets.get(sid)
-            if state is None:
-                return _error(Forbidden("Not connected"))
             try:
-                if not isinstance(data, dict):
-                    raise InvalidInput("The payload must be a JSON object")
+                state = self._sender(sid, data)
                 return await handler(state, sid, data)
             except (DomainError, ValidationError) as exc:
                 return _error(exc)
 
         return run
+
+    def _sender(self, sid: str, data: Any) -> SocketState:
+        """The state of a connected socket that sent a JSON object (every event's payload)."""
+        state = self.sockets.get(sid)
+        if state is None:
+            raise Forbidden("Not connected")
+        if not isinstance(data, dict):
+            raise InvalidInput("The payload must be a JSON object")
+        return state
 
     # --- connection -------------------------------------------------------------------
 
@@ -316,12 +321,8 @@ class RealtimeServer:
 
     async def location_update(self, sid: str, eio_sid: str, ack_id: int | None, data: Any) -> None:
         """Validate and queue; the ack goes out when the update's batch answers."""
-        state = self.sockets.get(sid)
         try:
-            if state is None:
-                raise Forbidden("Not connected")
-            if not isinstance(data, dict):
-                raise InvalidInput("The payload must be a JSON object")
+            state = self._sender(sid, data)
             update = LocationUpdateIn.model_validate(data)
         except (DomainError, ValidationError) as exc:
             if ack_id is not None:
